@@ -1,0 +1,29 @@
+// Cloudflare Workers entry: bindings -> config -> gateway. Built once per isolate, rebuilt
+// only if the runtime hands over a different env object.
+import { createGateway, parseConfig, type Gateway } from "../../src/index.ts";
+
+interface ExecutionContext {
+  waitUntil(promise: Promise<unknown>): void;
+}
+
+type Env = Record<string, unknown>;
+
+let built: { env: Env; gateway: Gateway } | undefined;
+
+/** Worker vars and secrets are strings; anything else (KV, services) is not configuration. */
+function stringBindings(env: Env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (typeof v === "string") out[k] = v;
+  return out;
+}
+
+export default {
+  fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+    if (built?.env !== env) {
+      // A ConfigError thrown here fails the Worker with a message naming the setting.
+      const config = parseConfig(stringBindings(env));
+      built = { env, gateway: createGateway({ config, fetch: (input, init) => fetch(input, init) }) };
+    }
+    return built.gateway.fetch(request, ctx);
+  },
+};

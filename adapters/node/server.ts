@@ -1,0 +1,110 @@
+// Serves a web-standard fetch handler on node:http: IncomingMessage -> Request,
+// Response -> ServerResponse, with client disconnects turned into an aborted request signal.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { ExecutionContextLike } from "../../src/index.ts";
+
+export type FetchHandler = (request: Request, ctx?: ExecutionContextLike) => Promise<Response>;
+
+export interface NodeServer {
+  server: Server;
+  url: string;
+  close(): Promise<void>;
+}
+
+export function serveNode(handler: FetchHandler, port: number, host = "127.0.0.1", ctx?: ExecutionContextLike): Promise<NodeServer> {
+  const server = createServer((req, res) => {
+    void handle(handler, req, res, ctx);
+  });
+  server.keepAliveTimeout = 65_000;
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      const { port: actual } = server.address() as AddressInfo;
+      resolve({
+        server,
+        url: `http://${host}:${actual}`,
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            server.closeAllConnections();
+          }),
+      });
+    });
+  });
+}
+
+async function handle(handler: FetchHandler, req: IncomingMessage, res: ServerResponse, ctx?: ExecutionContextLike) {
+  const aborter = new AbortController();
+  res.once("close", () => {
+    if (!res.writableFinished) aborter.abort();
+  });
+  let response: Response;
+  try {
+    response = await handler(toRequest(req, aborter.signal), ctx);
+  } catch (err) {
+    // The core answers every error itself; reaching here is a bug, never shown to the client.
+    console.error(JSON.stringify({ level: "error", msg: "handler threw", error: String(err) }));
+    res.writeHead(500, { "content-type": "application/json" });
+    res.end('{"error":{"message":"The gateway hit an internal error.","type":"api_error","code":"internal_error","param":null}}');
+    return;
+  }
+  await writeResponse(response, res, aborter.signal);
+}
+
+function toRequest(req: IncomingMessage, signal: AbortSignal): Request {
+  const headers = new Headers();
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) headers.append(raw[i]!, raw[i + 1]!);
+  const method = req.method ?? "GET";
+  const hasBody = method !== "GET" && method !== "HEAD";
+  return new Request(`http://${req.headers.host ?? "localhost"}${req.url ?? "/"}`, {
+    method,
+    headers,
+    signal,
+    body: hasBody ? nodeBodyStream(req) : null,
+    // @ts-expect-error -- Node's Request needs duplex for a streamed body; the DOM types lack it.
+    duplex: "half",
+  });
+}
+
+/** The request body as a web stream, pulled only as fast as the core reads it. */
+function nodeBodyStream(req: IncomingMessage): ReadableStream<Uint8Array> {
+  const it = req[Symbol.asyncIterator]();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { value, done } = await it.next();
+      if (done) controller.close();
+      else controller.enqueue(new Uint8Array(value));
+    },
+    cancel() {
+      req.destroy();
+    },
+  });
+}
+
+async function writeResponse(response: Response, res: ServerResponse, signal: AbortSignal) {
+  const headers: Record<string, string | string[]> = {};
+  response.headers.forEach((v, k) => {
+    if (k === "set-cookie") return;
+    headers[k] = v;
+  });
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length > 0) headers["set-cookie"] = cookies;
+  res.writeHead(response.status, headers);
+  if (!response.body) return void res.end();
+  const reader = response.body.getReader();
+  signal.addEventListener("abort", () => void reader.cancel().catch(() => {}), { once: true });
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      // Respect backpressure: a slow client must not make us buffer the whole stream.
+      if (!res.write(value)) await new Promise<void>((r) => res.once("drain", r).once("close", r));
+      if (signal.aborted) return;
+    }
+    res.end();
+  } catch {
+    res.destroy();
+  }
+}

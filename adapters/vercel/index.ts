@@ -1,0 +1,15 @@
+// Vercel Edge Function entry. Vercel exposes project env vars as process.env on the Edge runtime.
+import { createGateway, parseConfig, type Gateway } from "../../src/index.ts";
+
+export const config = { runtime: "edge" };
+
+interface EdgeContext {
+  waitUntil(promise: Promise<unknown>): void;
+}
+
+let gateway: Gateway | undefined;
+
+export default function handler(request: Request, context?: EdgeContext): Promise<Response> {
+  gateway ??= createGateway({ config: parseConfig(process.env), fetch: (input, init) => fetch(input, init) });
+  return gateway.fetch(request, context);
+}

@@ -1,0 +1,80 @@
+import type { Config } from "../config/schema.ts";
+import type { FetchLike } from "../deps.ts";
+import type { RequestContext } from "../http/context.ts";
+import { readBodyText } from "../http/read-body.ts";
+import { copyAllowedHeaders } from "../http/upstream-headers.ts";
+import type { Provider } from "../providers/builtin.ts";
+import { parseChatBody } from "./body.ts";
+import { modelRewriter } from "./model-rewrite.ts";
+import { relayJson } from "./relay-json.ts";
+import { relayStream } from "./relay-stream.ts";
+import { resolveModel, type ResolvedModel } from "./resolve-model.ts";
+import { UpstreamCall } from "./upstream-call.ts";
+import { normaliseUpstreamError } from "./upstream-error.ts";
+import { upstreamBody, upstreamHeaders } from "./upstream-request.ts";
+
+export interface ChatDeps {
+  config: Config;
+  fetch: FetchLike;
+  providers: ReadonlyMap<string, Provider>;
+}
+
+/** POST /v1/chat/completions: parse -> resolve -> call upstream -> relay. */
+export function chatCompletions(deps: ChatDeps) {
+  const { config } = deps;
+  return async (request: Request, rc: RequestContext): Promise<Response> => {
+    const chat = parseChatBody(await readBodyText(request, config.GATEWAY_MAX_BODY_BYTES));
+    const route = resolveModel(chat.model, deps.providers);
+
+    const call = new UpstreamCall(config.GATEWAY_FIRST_BYTE_TIMEOUT_MS, config.GATEWAY_TOTAL_TIMEOUT_MS, request.signal);
+    let upstream: Response;
+    try {
+      upstream = await deps.fetch(`${route.provider.baseUrl}/chat/completions`, {
+        method: "POST",
+        headers: upstreamHeaders(route, chat.stream),
+        body: upstreamBody(chat, route),
+        signal: call.signal,
+        redirect: "manual",
+      });
+    } catch (cause) {
+      call.finish();
+      throw call.failure(cause);
+    }
+
+    const headers = gatewayHeaders(rc, route, upstream.headers);
+    if (!upstream.ok) {
+      const text = await upstream.text().catch(() => "");
+      call.finish();
+      const { status, body } = normaliseUpstreamError(upstream.status, text);
+      headers.set("content-type", "application/json");
+      return new Response(JSON.stringify(body), { status, headers });
+    }
+
+    const rewriteModel = modelRewriter(chat.model);
+    const isEventStream = upstream.headers.get("content-type")?.includes("text/event-stream") === true;
+    if (chat.stream && isEventStream && upstream.body) {
+      const body = await relayStream({
+        upstreamBody: upstream.body,
+        call,
+        rewriteModel,
+        forwardUsageChunk: chat.wantsUsage,
+      });
+      headers.set("content-type", "text/event-stream; charset=utf-8");
+      headers.set("cache-control", "no-cache");
+      return new Response(body, { status: 200, headers });
+    }
+    const { text } = await relayJson(upstream, call, rewriteModel);
+    headers.set("content-type", "application/json");
+    return new Response(text, { status: 200, headers });
+  };
+}
+
+function gatewayHeaders(rc: RequestContext, route: ResolvedModel, upstream: Headers): Headers {
+  const headers = new Headers({
+    "x-request-id": rc.requestId,
+    "x-gateway-provider": route.provider.id,
+    "x-gateway-model": route.upstreamModel,
+  });
+  copyAllowedHeaders(upstream, headers);
+  return headers;
+}

@@ -1,0 +1,95 @@
+import { z } from "zod";
+
+// Every setting the gateway reads, under the same names on every platform (API.md
+// "Configuration"). Adapters hand over their env/bindings as plain strings; this is the only
+// place that interprets them.
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
+
+const optionalUrl = optionalString.pipe(z.url({ protocol: /^https?$/ }).optional());
+
+const intWithDefault = (fallback: number, min: number) =>
+  optionalString.transform((v, ctx) => {
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (Number.isInteger(n) && n >= min) return n;
+    ctx.addIssue({ code: "custom", message: `must be a whole number >= ${min}` });
+    return z.NEVER;
+  });
+
+const csv = optionalString.transform((v) =>
+  v === undefined ? [] : v.split(",").map((s) => s.trim().toLowerCase()).filter(Boolean),
+);
+
+export const operatorProviderSchema = z.object({
+  id: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, "must be a lower-case slug"),
+  base_url: z.url({ protocol: /^https?$/ }),
+  api_key: z.string().min(1),
+  models: z.array(z.string().min(1)).default([]),
+});
+
+const providersJson = optionalString.transform((raw, ctx) => {
+  if (raw === undefined) return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    ctx.addIssue({ code: "custom", message: "must be a JSON array" });
+    return z.NEVER;
+  }
+  const result = z.array(operatorProviderSchema).safeParse(parsed);
+  if (!result.success) {
+    const first = result.error.issues[0];
+    ctx.addIssue({ code: "custom", message: `${first?.path.join(".") ?? ""}: ${first?.message ?? "invalid"}` });
+    return z.NEVER;
+  }
+  return result.data;
+});
+
+export const envSchema = z.object({
+  GATEWAY_ADMIN_TOKEN: optionalString.pipe(z.string().min(16, "must be at least 16 characters").optional()),
+  GATEWAY_JWT_SECRET: optionalString.pipe(z.string().min(32, "must be at least 32 characters").optional()),
+  GATEWAY_JWKS_URL: optionalUrl,
+  GATEWAY_ENCRYPTION_KEYS: optionalString,
+  GATEWAY_TRUSTED_UPSTREAM_HOSTS: csv,
+  GATEWAY_SSRF_DOH_URL: optionalUrl,
+  GATEWAY_PROVIDERS: providersJson,
+  GATEWAY_MAX_BODY_BYTES: intWithDefault(4 * 1024 * 1024, 1024),
+  GATEWAY_FIRST_BYTE_TIMEOUT_MS: intWithDefault(60_000, 1),
+  GATEWAY_TOTAL_TIMEOUT_MS: intWithDefault(600_000, 1),
+  OPENAI_API_KEY: optionalString,
+  OPENAI_BASE_URL: optionalUrl,
+  OPENROUTER_API_KEY: optionalString,
+  OPENROUTER_BASE_URL: optionalUrl,
+  GROQ_API_KEY: optionalString,
+  GROQ_BASE_URL: optionalUrl,
+  TOGETHER_API_KEY: optionalString,
+  TOGETHER_BASE_URL: optionalUrl,
+  DATABASE_URL: optionalString,
+  UPSTASH_REDIS_REST_URL: optionalUrl,
+  UPSTASH_REDIS_REST_TOKEN: optionalString,
+  PORT: intWithDefault(8787, 0),
+});
+
+export type Env = z.input<typeof envSchema>;
+export type Config = z.output<typeof envSchema>;
+export type OperatorProvider = z.output<typeof operatorProviderSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly setting: string, problem: string) {
+    super(`invalid configuration: ${setting}: ${problem}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Validates platform env into Config, or throws a ConfigError naming the first bad setting. */
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const result = envSchema.safeParse(env);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const setting = String(issue?.path[0] ?? "configuration");
+  throw new ConfigError(setting, issue?.message ?? "is invalid");
+}

@@ -1,0 +1,19 @@
+// Upstream response headers reach the client only through this allow-list: never set-cookie,
+// never the upstream's auth, server or rate-limit headers (those describe the operator's account).
+const PASS_THROUGH = ["openai-processing-ms", "openai-version"] as const;
+const UPSTREAM_REQUEST_ID = ["x-request-id", "request-id"] as const;
+
+export function copyAllowedHeaders(from: Headers, to: Headers): void {
+  for (const name of PASS_THROUGH) {
+    const v = from.get(name);
+    if (v !== null) to.set(name, v);
+  }
+  for (const name of UPSTREAM_REQUEST_ID) {
+    const v = from.get(name);
+    // Our own x-request-id identifies the gateway request; the upstream's keeps its own name.
+    if (v !== null) {
+      to.set("x-upstream-request-id", v);
+      break;
+    }
+  }
+}
