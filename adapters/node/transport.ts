@@ -18,8 +18,7 @@ export function createPooledFetch(opts: PooledFetchOptions = {}): FetchLike & { 
   const pooledFetch = async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
     if (input instanceof Request) return fetch(input, init); // not used by the core; keep it correct anyway
     const url = new URL(input);
-    const headers: Record<string, string> = {};
-    new Headers(init.headers).forEach((v, k) => (headers[k] = v));
+    const headers = plainHeaders(init.headers);
     const res = await agent.request({
       origin: url.origin,
       path: url.pathname + url.search,
@@ -42,8 +41,14 @@ export function createPooledFetch(opts: PooledFetchOptions = {}): FetchLike & { 
     if (responseHeaders.get("content-type")?.includes("text/event-stream")) {
       return new Response(Readable.toWeb(res.body) as ReadableStream<Uint8Array>, init2);
     }
-    return new Response(await res.body.arrayBuffer(), init2);
+    return new Response(await res.body.text(), init2);
   };
 
   return Object.assign(pooledFetch, { close: () => agent.close() });
+}
+
+function plainHeaders(h: HeadersInit | undefined): Record<string, string> {
+  if (h === undefined) return {};
+  if (h instanceof Headers || Array.isArray(h)) return Object.fromEntries(new Headers(h));
+  return h;
 }

@@ -14,10 +14,11 @@ export function upstreamBody(chat: ChatRequest, route: ResolvedModel): string {
   return JSON.stringify(out);
 }
 
-export function upstreamHeaders(route: ResolvedModel, stream: boolean): Headers {
-  return new Headers({
+/** A plain record rather than Headers: transports can use it as-is. */
+export function upstreamHeaders(route: ResolvedModel, stream: boolean): Record<string, string> {
+  return {
     authorization: `Bearer ${route.provider.apiKey}`,
     "content-type": "application/json",
     accept: stream ? "text/event-stream" : "application/json",
-  });
+  };
 }
