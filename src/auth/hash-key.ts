@@ -1,0 +1,11 @@
+// Gateway API keys are stored only as SHA-256 hashes (API.md "Authentication").
+const encoder = new TextEncoder();
+
+export const API_KEY_PREFIX = "egk_";
+
+export async function sha256Hex(value: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(value)));
+  let hex = "";
+  for (const b of digest) hex += b.toString(16).padStart(2, "0");
+  return hex;
+}

@@ -1,0 +1,26 @@
+import type { Role } from "./caller.ts";
+
+// What authentication needs to know from storage. The store-backed implementation caches each
+// lookup per isolate (cached-identity.ts), so a warm request makes no database round-trip.
+
+export interface ApiKeyRecord {
+  id: string;
+  ownerUserId: string | null;
+  ownerOrgId: string | null;
+  expiresAt: Date | null;
+  revokedAt: Date | null;
+  rpmLimit: number | null;
+  tpmLimit: number | null;
+}
+
+export interface UserRecord {
+  id: string;
+  pepper: string | null;
+  blocked: boolean;
+}
+
+export interface IdentitySource {
+  apiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined>;
+  user(id: string): Promise<UserRecord | undefined>;
+  role(orgId: string, userId: string): Promise<Role | undefined>;
+}
