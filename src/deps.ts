@@ -1,7 +1,18 @@
 import type { Config } from "./config/schema.ts";
+import type { Db } from "./db/db.ts";
+import type { CounterStore } from "./limits/index.ts";
 
 /** The upstream transport: any function shaped like the standard fetch. */
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+
+/**
+ * Builds a whole-document response (JSON text). The default is `new Response(text, init)`; an
+ * adapter whose runtime has a cheaper equivalent may hand one over (the Node adapter does: a
+ * Node 20 Response over a string builds a byte stream only for the server to read it back).
+ */
+export type DocumentFactory = (text: string, init: { status: number; headers: Headers }) => Response;
+
+export const standardDocument: DocumentFactory = (text, init) => new Response(text, init);
 
 /** Background work that must finish even after the response was sent. */
 export type WaitUntil = (promise: Promise<unknown>) => void;
@@ -16,10 +27,15 @@ export interface Logger {
 export interface GatewayDeps {
   config: Config;
   fetch: FetchLike;
+  /** Postgres through drizzle: neon-http on the edge, PGlite or node-postgres on Node. */
+  db: Db;
+  /** Rate counters: Upstash on the edge, Upstash or memory on Node. */
+  counters: CounterStore;
   /** Used when the platform passes no execution context with the request. */
   waitUntil?: WaitUntil;
   logger?: Logger;
   now?: () => number;
+  document?: DocumentFactory;
 }
 
 /** What a platform passes along with each request (Workers' ExecutionContext and the like). */

@@ -1,31 +1,40 @@
 import { Router, type IRequest } from "itty-router";
+import { orgRoutes } from "./admin/orgs.ts";
+import { accountRoutes } from "./admin/keys-credits-models.ts";
+import { requireOperator } from "./admin/operator-auth.ts";
+import { userRoutes } from "./admin/users.ts";
 import { chatCompletions } from "./chat/handler.ts";
-import { consoleLogger, type ExecutionContextLike, type GatewayDeps, type WaitUntil } from "./deps.ts";
+import { consoleLogger, standardDocument, type ExecutionContextLike, type GatewayDeps, type WaitUntil } from "./deps.ts";
 import type { RequestContext } from "./http/context.ts";
+import { describeError } from "./http/describe-error.ts";
 import { GatewayError, errorResponse, internalError } from "./http/errors.ts";
 import { enabledProviders } from "./providers/builtin.ts";
-import { STATIC_CATALOG } from "./providers/catalog.ts";
-import { healthz, listModels } from "./routes/models.ts";
+import { apiKeyRoutes } from "./routes/api-keys.ts";
+import { healthz, listModels, readyz } from "./routes/models.ts";
+import { createServices } from "./services.ts";
 
 export interface Gateway {
   fetch(request: Request, ctx?: ExecutionContextLike): Promise<Response>;
 }
 
+type Handler = (request: IRequest, rc: RequestContext) => Promise<Response> | Response;
+
 /** Builds the gateway from platform-specific dependencies; see DESIGN.md "The core". */
 export function createGateway(deps: GatewayDeps): Gateway {
   const logger = deps.logger ?? consoleLogger;
   const now = deps.now ?? Date.now;
-  const providers = enabledProviders(deps.config, STATIC_CATALOG);
+  const providers = enabledProviders(deps.config);
+  const svc = createServices(deps.config, deps.db, logger, now);
   const background: WaitUntil =
     deps.waitUntil ??
     ((p) => {
-      p.catch((err: unknown) => logger.error("background task failed", { error: String(err) }));
+      p.catch((err: unknown) => logger.error("background task failed", { error: describeError(err) }));
     });
 
   const router = Router<IRequest, [RequestContext]>({
     catch: (err: unknown, _req: IRequest, rc: RequestContext) => {
       if (err instanceof GatewayError) return errorResponse(err);
-      logger.error("unhandled error", { requestId: rc.requestId, error: err instanceof Error ? err.stack : String(err) });
+      logger.error("unhandled error", { requestId: rc.requestId, error: describeError(err) });
       return errorResponse(internalError());
     },
     finally: [
@@ -36,10 +45,35 @@ export function createGateway(deps: GatewayDeps): Gateway {
     ],
   });
 
+  const operator =
+    (handler: Handler): Handler =>
+    async (request, rc) => {
+      await requireOperator(request, deps.config.GATEWAY_ADMIN_TOKEN);
+      return handler(request, rc);
+    };
+  const users = userRoutes(svc);
+  const orgs = orgRoutes(svc);
+  const accounts = accountRoutes(svc);
+  const keys = apiKeyRoutes(svc);
+
   router
     .get("/healthz", healthz)
-    .get("/v1/models", listModels(providers))
-    .post("/v1/chat/completions", chatCompletions({ config: deps.config, fetch: deps.fetch, providers }))
+    .get("/readyz", readyz(svc))
+    .get("/v1/models", listModels(svc, providers))
+    .post("/v1/chat/completions", chatCompletions({ config: deps.config, svc, fetch: deps.fetch, document: deps.document ?? standardDocument, providers }))
+    .get("/v1/api-keys", keys.list)
+    .post("/v1/api-keys", keys.create)
+    .delete("/v1/api-keys/:id", keys.revoke)
+    .post("/admin/users", operator(users.create))
+    .delete("/admin/users/:id", operator(users.remove))
+    .post("/admin/users/:id/pepper", operator(users.rotatePepper))
+    .post("/admin/orgs", operator(orgs.create))
+    .delete("/admin/orgs/:id", operator(orgs.remove))
+    .put("/admin/orgs/:id/members/:userId", operator(orgs.putMember))
+    .delete("/admin/orgs/:id/members/:userId", operator(orgs.removeMember))
+    .post("/admin/api-keys", operator(accounts.createApiKey))
+    .post("/admin/credits", operator(accounts.addCredits))
+    .post("/admin/models", operator(accounts.upsertModel))
     .all("*", (req: IRequest) => {
       const path = new URL(req.url).pathname;
       const allowed = router.routes

@@ -1,3 +1,6 @@
 export { createGateway, type Gateway } from "./gateway.ts";
 export { parseConfig, ConfigError, type Config } from "./config/schema.ts";
 export type { GatewayDeps, FetchLike, Logger, WaitUntil, ExecutionContextLike } from "./deps.ts";
+export { edgeStorage, useNeonEndpoint, type EdgeStorage } from "./platform/edge.ts";
+export type { Db } from "./db/db.ts";
+export { createMemoryCounters, createUpstashCounters, type CounterStore } from "./limits/index.ts";

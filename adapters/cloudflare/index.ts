@@ -1,6 +1,6 @@
 // Cloudflare Workers entry: bindings -> config -> gateway. Built once per isolate, rebuilt
 // only if the runtime hands over a different env object.
-import { createGateway, parseConfig, type Gateway } from "../../src/index.ts";
+import { createGateway, edgeStorage, parseConfig, type Gateway } from "../../src/index.ts";
 
 interface ExecutionContext {
   waitUntil(promise: Promise<unknown>): void;
@@ -22,7 +22,7 @@ export default {
     if (built?.env !== env) {
       // A ConfigError thrown here fails the Worker with a message naming the setting.
       const config = parseConfig(stringBindings(env));
-      built = { env, gateway: createGateway({ config, fetch: (input, init) => fetch(input, init) }) };
+      built = { env, gateway: createGateway({ config, ...edgeStorage(config, "Cloudflare Workers"), fetch: (input, init) => fetch(input, init) }) };
     }
     return built.gateway.fetch(request, ctx);
   },

@@ -1,9 +1,11 @@
 // Deno and Deno Deploy entry: Deno.env -> config -> gateway -> Deno.serve.
-import { ConfigError, createGateway, parseConfig } from "../../src/index.ts";
+import { ConfigError, createGateway, edgeStorage, parseConfig } from "../../src/index.ts";
 
 let config;
+let storage;
 try {
   config = parseConfig(Deno.env.toObject());
+  storage = edgeStorage(config, "Deno");
 } catch (err) {
   if (err instanceof ConfigError) {
     console.error(err.message);
@@ -11,7 +13,7 @@ try {
   }
   throw err;
 }
-const gateway = createGateway({ config, fetch: (input, init) => fetch(input, init) });
+const gateway = createGateway({ config, ...storage, fetch: (input, init) => fetch(input, init) });
 
 Deno.serve(
   {

@@ -1,8 +1,10 @@
-// Serves a web-standard fetch handler on node:http: IncomingMessage -> Request,
+// Serves a web-standard fetch handler on node:http: IncomingMessage -> (lightweight) Request,
 // Response -> ServerResponse, with client disconnects turned into an aborted request signal.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { ExecutionContextLike } from "../../src/index.ts";
+import { DocumentResponse } from "./document-response.ts";
+import { NodeRequest } from "./request.ts";
 
 export type FetchHandler = (request: Request, ctx?: ExecutionContextLike) => Promise<Response>;
 
@@ -35,13 +37,13 @@ export function serveNode(handler: FetchHandler, port: number, host = "127.0.0.1
 }
 
 async function handle(handler: FetchHandler, req: IncomingMessage, res: ServerResponse, ctx?: ExecutionContextLike) {
-  const aborter = new AbortController();
+  const request = new NodeRequest(req, `http://${req.headers.host ?? "localhost"}${req.url ?? "/"}`);
   res.once("close", () => {
-    if (!res.writableFinished) aborter.abort();
+    if (!res.writableFinished) request.abort();
   });
   let response: Response;
   try {
-    response = await handler(toRequest(req, aborter.signal), ctx);
+    response = await handler(request, ctx);
   } catch (err) {
     // The core answers every error itself; reaching here is a bug, never shown to the client.
     console.error(JSON.stringify({ level: "error", msg: "handler threw", error: String(err) }));
@@ -49,38 +51,7 @@ async function handle(handler: FetchHandler, req: IncomingMessage, res: ServerRe
     res.end('{"error":{"message":"The gateway hit an internal error.","type":"api_error","code":"internal_error","param":null}}');
     return;
   }
-  await writeResponse(response, res, aborter.signal);
-}
-
-function toRequest(req: IncomingMessage, signal: AbortSignal): Request {
-  const headers = new Headers();
-  const raw = req.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) headers.append(raw[i]!, raw[i + 1]!);
-  const method = req.method ?? "GET";
-  const hasBody = method !== "GET" && method !== "HEAD";
-  return new Request(`http://${req.headers.host ?? "localhost"}${req.url ?? "/"}`, {
-    method,
-    headers,
-    signal,
-    body: hasBody ? nodeBodyStream(req) : null,
-    // @ts-expect-error -- Node's Request needs duplex for a streamed body; the DOM types lack it.
-    duplex: "half",
-  });
-}
-
-/** The request body as a web stream, pulled only as fast as the core reads it (so its size limit holds). */
-function nodeBodyStream(req: IncomingMessage): ReadableStream<Uint8Array> {
-  const it = req[Symbol.asyncIterator]();
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const { value, done } = await it.next();
-      if (done) controller.close();
-      else controller.enqueue(new Uint8Array(value));
-    },
-    cancel() {
-      req.destroy();
-    },
-  });
+  await writeResponse(response, res, request.signal);
 }
 
 async function writeResponse(response: Response, res: ServerResponse, signal: AbortSignal) {
@@ -91,6 +62,12 @@ async function writeResponse(response: Response, res: ServerResponse, signal: Ab
   });
   const cookies = response.headers.getSetCookie();
   if (cookies.length > 0) headers["set-cookie"] = cookies;
+  if (response instanceof DocumentResponse && !response.bodyUsed) {
+    const text = response.takeText();
+    headers["content-length"] = String(Buffer.byteLength(text));
+    res.writeHead(response.status, headers);
+    return void res.end(text);
+  }
   if (!response.body) {
     res.writeHead(response.status, headers);
     return void res.end();

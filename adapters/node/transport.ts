@@ -3,6 +3,7 @@
 import { Readable } from "node:stream";
 import { Agent, type Dispatcher } from "undici";
 import type { FetchLike } from "../../src/index.ts";
+import { DocumentResponse } from "./document-response.ts";
 
 export interface PooledFetchOptions {
   connectionsPerOrigin?: number;
@@ -41,7 +42,7 @@ export function createPooledFetch(opts: PooledFetchOptions = {}): FetchLike & { 
     if (responseHeaders.get("content-type")?.includes("text/event-stream")) {
       return new Response(Readable.toWeb(res.body) as ReadableStream<Uint8Array>, init2);
     }
-    return new Response(await res.body.text(), init2);
+    return new DocumentResponse(await res.body.text(), res.statusCode, responseHeaders, url.href);
   };
 
   return Object.assign(pooledFetch, { close: () => agent.close() });

@@ -1,5 +1,5 @@
 // Vercel Edge Function entry. Vercel exposes project env vars as process.env on the Edge runtime.
-import { createGateway, parseConfig, type Gateway } from "../../src/index.ts";
+import { createGateway, edgeStorage, parseConfig, type Gateway } from "../../src/index.ts";
 
 export const config = { runtime: "edge" };
 
@@ -10,6 +10,9 @@ interface EdgeContext {
 let gateway: Gateway | undefined;
 
 export default function handler(request: Request, context?: EdgeContext): Promise<Response> {
-  gateway ??= createGateway({ config: parseConfig(process.env), fetch: (input, init) => fetch(input, init) });
+  if (!gateway) {
+    const config = parseConfig(process.env);
+    gateway = createGateway({ config, ...edgeStorage(config, "Vercel Edge"), fetch: (input, init) => fetch(input, init) });
+  }
   return gateway.fetch(request, context);
 }

@@ -1,30 +1,37 @@
 import type { Config } from "../config/schema.ts";
-import type { FetchLike } from "../deps.ts";
+import type { DocumentFactory, FetchLike } from "../deps.ts";
 import type { RequestContext } from "../http/context.ts";
 import { readBodyText } from "../http/read-body.ts";
 import { copyAllowedHeaders } from "../http/upstream-headers.ts";
 import type { Provider } from "../providers/builtin.ts";
+import type { Services } from "../services.ts";
+import { identify } from "../auth/identify.ts";
 import { parseChatBody } from "./body.ts";
 import { modelRewriter } from "./model-rewrite.ts";
 import { relayJson } from "./relay-json.ts";
 import { relayStream } from "./relay-stream.ts";
-import { resolveModel, type ResolvedModel } from "./resolve-model.ts";
+import { resolveRoute, type ResolvedModel } from "./resolve-model.ts";
 import { UpstreamCall } from "./upstream-call.ts";
 import { normaliseUpstreamError } from "./upstream-error.ts";
 import { upstreamBody, upstreamHeaders } from "./upstream-request.ts";
 
 export interface ChatDeps {
   config: Config;
+  svc: Services;
   fetch: FetchLike;
+  document: DocumentFactory;
   providers: ReadonlyMap<string, Provider>;
 }
 
 /** POST /v1/chat/completions: parse -> resolve -> call upstream -> relay. */
 export function chatCompletions(deps: ChatDeps) {
   const { config } = deps;
+  const identifyDeps = { identities: deps.svc.identities, verifyJwt: deps.svc.verifyJwt, now: deps.svc.now };
   return async (request: Request, rc: RequestContext): Promise<Response> => {
     const chat = parseChatBody(await readBodyText(request, config.GATEWAY_MAX_BODY_BYTES));
-    const route = resolveModel(chat.model, deps.providers);
+    const caller = await identify(request, identifyDeps);
+    const route = await resolveRoute(chat.model, caller, deps.providers, deps.svc.catalog);
+    if (caller.kind !== "anonymous" && caller.apiKeyId) deps.svc.touchApiKey(caller.apiKeyId, rc.waitUntil);
 
     const call = new UpstreamCall(config.GATEWAY_FIRST_BYTE_TIMEOUT_MS, config.GATEWAY_TOTAL_TIMEOUT_MS, request.signal);
     let upstream: Response;
@@ -41,13 +48,15 @@ export function chatCompletions(deps: ChatDeps) {
       throw call.failure(cause);
     }
 
+    // Headers arrived: the upstream has started answering. A stream waits for its first chunk.
+    if (!chat.stream) call.firstByteArrived();
     const headers = gatewayHeaders(rc, route, upstream.headers);
     if (!upstream.ok) {
       const text = await upstream.text().catch(() => "");
       call.finish();
       const { status, body } = normaliseUpstreamError(upstream.status, text);
       headers.set("content-type", "application/json");
-      return new Response(JSON.stringify(body), { status, headers });
+      return deps.document(JSON.stringify(body), { status, headers });
     }
 
     const rewriteModel = modelRewriter(chat.model);
@@ -65,7 +74,7 @@ export function chatCompletions(deps: ChatDeps) {
     }
     const { text } = await relayJson(upstream, call, rewriteModel);
     headers.set("content-type", "application/json");
-    return new Response(text, { status: 200, headers });
+    return deps.document(text, { status: 200, headers });
   };
 }
 

@@ -10,14 +10,15 @@ export class UpstreamCall {
   readonly controller = new AbortController();
   timedOut: TimeoutKind | null = null;
   clientGone = false;
-  private firstByteTimer: ReturnType<typeof setTimeout> | undefined;
-  private readonly totalTimer: ReturnType<typeof setTimeout>;
+  // One timer at a time (timers cost on the hot path): first byte, then the rest of the total.
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly deadline: number;
   private readonly clientSignal: AbortSignal | undefined;
   private readonly onClientAbort = () => this.abortForClient();
 
   constructor(firstByteMs: number, totalMs: number, clientSignal?: AbortSignal) {
-    this.firstByteTimer = setTimeout(() => this.timeout("first_byte"), firstByteMs);
-    this.totalTimer = setTimeout(() => this.timeout("total"), totalMs);
+    this.deadline = Date.now() + totalMs;
+    this.timer = firstByteMs < totalMs ? setTimeout(() => this.timeout("first_byte"), firstByteMs) : setTimeout(() => this.timeout("total"), totalMs);
     this.clientSignal = clientSignal;
     if (clientSignal?.aborted) this.abortForClient();
     else clientSignal?.addEventListener("abort", this.onClientAbort);
@@ -28,8 +29,9 @@ export class UpstreamCall {
   }
 
   firstByteArrived(): void {
-    clearTimeout(this.firstByteTimer);
-    this.firstByteTimer = undefined;
+    if (this.timer === undefined || this.timedOut !== null) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.timeout("total"), Math.max(0, this.deadline - Date.now()));
   }
 
   /** The client went away: stop paying for tokens nobody will read. */
@@ -40,8 +42,8 @@ export class UpstreamCall {
   }
 
   finish(): void {
-    clearTimeout(this.firstByteTimer);
-    clearTimeout(this.totalTimer);
+    clearTimeout(this.timer);
+    this.timer = undefined;
     this.clientSignal?.removeEventListener("abort", this.onClientAbort);
   }
 

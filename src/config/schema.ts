@@ -69,6 +69,8 @@ export const envSchema = z.object({
   TOGETHER_API_KEY: optionalString,
   TOGETHER_BASE_URL: optionalUrl,
   DATABASE_URL: optionalString,
+  /** Where the Neon HTTP driver sends SQL; unset = Neon's own endpoint for DATABASE_URL's host. */
+  NEON_FETCH_ENDPOINT: optionalUrl,
   UPSTASH_REDIS_REST_URL: optionalUrl,
   UPSTASH_REDIS_REST_TOKEN: optionalString,
   PORT: intWithDefault(8787, 0),

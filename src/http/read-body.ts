@@ -29,10 +29,25 @@ export async function readBodyText(request: Request, limit: number): Promise<str
     if (done) break;
     size += value.byteLength;
     if (size > limit) {
-      await reader.cancel();
+      await drain(reader, limit);
       throw tooLarge(limit);
     }
     text += decoder.decode(value, { stream: true });
   }
   return text + decoder.decode();
+}
+
+/**
+ * Reads and drops up to `bound` more bytes before giving up on the body. Hanging up on a client
+ * that is still sending can reset the connection before it reads our 413 (and some runtimes'
+ * request plumbing stalls on a cancelled body), so a modest overrun is drained instead.
+ */
+async function drain(reader: ReadableStreamDefaultReader<Uint8Array>, bound: number): Promise<void> {
+  let dropped = 0;
+  while (dropped <= bound) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    dropped += value.byteLength;
+  }
+  await reader.cancel();
 }

@@ -31,7 +31,7 @@ const trimSlash = (url: string) => url.replace(/\/+$/, "");
  * The providers this deployment can serve: a built-in one is enabled when its key is set, and
  * operators may declare more OpenAI-compatible ones in GATEWAY_PROVIDERS.
  */
-export function enabledProviders(config: Config, catalog: Readonly<Record<string, readonly string[]>>): Map<string, Provider> {
+export function enabledProviders(config: Config): Map<string, Provider> {
   const out = new Map<string, Provider>();
   for (const spec of BUILTINS) {
     const apiKey = spec.key(config);
@@ -40,7 +40,8 @@ export function enabledProviders(config: Config, catalog: Readonly<Record<string
       id: spec.id,
       baseUrl: trimSlash(spec.baseUrl(config) ?? spec.defaultBaseUrl),
       apiKey,
-      models: catalog[spec.id] ?? [],
+      // Built-in providers' models are listed through the catalog table (POST /admin/models).
+      models: [],
     });
   }
   for (const p of config.GATEWAY_PROVIDERS) {

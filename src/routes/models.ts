@@ -1,16 +1,38 @@
+import { declaredModelView, modelView } from "../catalog/model-view.ts";
+import { sql } from "drizzle-orm";
+import { describeError } from "../http/describe-error.ts";
+import { GatewayError } from "../http/errors.ts";
 import { json } from "../http/json.ts";
 import type { Provider } from "../providers/builtin.ts";
+import type { Services } from "../services.ts";
 
-// A fixed timestamp: the catalog is static, and a stable answer caches well.
-const CATALOG_CREATED = 1_735_689_600;
-
-/** GET /v1/models: every listed model of every enabled provider, as `<provider>/<model>`. */
-export function listModels(providers: ReadonlyMap<string, Provider>) {
-  const data = [...providers.values()].flatMap((p) =>
-    p.models.map((m) => ({ id: `${p.id}/${m}`, object: "model", created: CATALOG_CREATED, owned_by: p.id })),
-  );
-  const body = JSON.stringify({ object: "list", data });
-  return () => new Response(body, { headers: { "content-type": "application/json" } });
+/**
+ * GET /v1/models: the enabled catalog entries of providers this gateway can reach, plus the
+ * models operators declared with their providers in GATEWAY_PROVIDERS.
+ */
+export function listModels(svc: Services, providers: ReadonlyMap<string, Provider>) {
+  return async () => {
+    const catalog = await svc.catalog.all();
+    const data: object[] = [];
+    for (const m of catalog.values()) if (providers.has(m.provider)) data.push(modelView(m));
+    for (const p of providers.values()) {
+      for (const model of p.models) if (!catalog.has(`${p.id}/${model}`)) data.push(declaredModelView(p.id, model));
+    }
+    return json({ object: "list", data });
+  };
 }
 
 export const healthz = () => json({ ok: true });
+
+/** GET /readyz: the database answers. */
+export function readyz(svc: Services) {
+  return async () => {
+    try {
+      await svc.db.execute(sql`select 1`);
+      return json({ ok: true });
+    } catch (err) {
+      svc.logger.warn("readiness check failed", { error: describeError(err) });
+      throw new GatewayError(503, "storage_unavailable", "The database is not reachable.");
+    }
+  };
+}

@@ -1,0 +1,77 @@
+// A Response for a whole document already held as text: an upstream answer the transport read,
+// or the gateway's own JSON answer (handed to the core as its DocumentFactory).
+// On Node 20 a real Response over a string builds a byte stream and a reader just to hand the
+// text back (~15 µs); the core only calls text()/json() on these, so answer those directly and
+// build the real thing only if something wants the rest.
+export class DocumentResponse implements Response {
+  readonly type: ResponseType = "default";
+  readonly redirected = false;
+  #text: string;
+  #used = false;
+  #real: Response | undefined;
+
+  constructor(
+    text: string,
+    readonly status: number,
+    readonly headers: Headers,
+    readonly url: string,
+  ) {
+    this.#text = text;
+  }
+
+  get ok(): boolean {
+    return this.status >= 200 && this.status < 300;
+  }
+
+  get statusText(): string {
+    return "";
+  }
+
+  get bodyUsed(): boolean {
+    return this.#used;
+  }
+
+  /** The body, synchronously: what the Node server writes without any stream in between. */
+  takeText(): string {
+    if (this.#used) throw new TypeError("Body is unusable: it has already been read");
+    this.#used = true;
+    return this.#text;
+  }
+
+  async text(): Promise<string> {
+    return this.takeText();
+  }
+
+  async json(): Promise<unknown> {
+    return JSON.parse(this.takeText());
+  }
+
+  async bytes(): Promise<Uint8Array<ArrayBuffer>> {
+    return new TextEncoder().encode(this.takeText());
+  }
+
+  async arrayBuffer(): Promise<ArrayBuffer> {
+    return (await this.bytes()).buffer;
+  }
+
+  #toReal(): Response {
+    this.#real ??= new Response(this.takeText(), { status: this.status, headers: this.headers });
+    return this.#real;
+  }
+
+  get body(): ReadableStream<Uint8Array<ArrayBuffer>> | null {
+    return this.#toReal().body;
+  }
+  blob(): Promise<Blob> {
+    return this.#toReal().blob();
+  }
+  formData(): Promise<FormData> {
+    return this.#toReal().formData();
+  }
+  clone(): Response {
+    return this.#toReal().clone();
+  }
+}
+
+export const documentFactory = (text: string, init: { status: number; headers: Headers }): Response =>
+  new DocumentResponse(text, init.status, init.headers, "");

@@ -1,0 +1,29 @@
+import type { CatalogModel } from "./catalog-cache.ts";
+
+// A fixed timestamp: `created` is required by the OpenAI shape but means nothing for a catalog entry.
+const CATALOG_CREATED = 1_735_689_600;
+
+const perToken = (perMillion: number | null) => (perMillion === null ? null : perMillion / 1_000_000);
+
+/** A catalog entry in the OpenAI model shape plus the metadata API.md promises. */
+export function modelView(m: CatalogModel) {
+  return {
+    id: m.id,
+    object: "model",
+    created: CATALOG_CREATED,
+    owned_by: m.provider,
+    upstream_model: m.upstreamModel,
+    context_length: m.contextLength,
+    // microdollars per token, as the operator API takes them
+    pricing: { input: perToken(m.inputPrice), output: perToken(m.outputPrice) },
+    free: m.free,
+    enabled: m.enabled,
+  };
+}
+
+export const declaredModelView = (provider: string, model: string) => ({
+  id: `${provider}/${model}`,
+  object: "model",
+  created: CATALOG_CREATED,
+  owned_by: provider,
+});
