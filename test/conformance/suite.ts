@@ -1,0 +1,449 @@
+// One set of HTTP-level cases, run unchanged against every runtime (DESIGN.md "How we know
+// it works"). Each runtime file only says how to start the gateway.
+import { SignJWT } from "jose";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { startMockLlm, type MockLlm } from "../support/mock-llm/index.ts";
+import { jsonEvents, readEvents } from "./sse.ts";
+
+export type Launcher = (env: Record<string, string>) => Promise<{ url: string; close(): Promise<void> }>;
+
+export const UPSTREAM_KEY = "sk-upstream-test";
+const MAX_BODY = 64 * 1024;
+
+export const ADMIN_TOKEN = "admin-token-for-conformance-0123456789";
+export const JWT_SECRET = "jwt-secret-for-conformance-0123456789abcdef";
+
+export function conformanceSuite(runtime: string, start: Launcher, opts: { skip?: boolean } = {}): void {
+  describe.skipIf(opts.skip === true)(`conformance on ${runtime}`, () => {
+    let mock: MockLlm;
+    let gw: { url: string; close(): Promise<void> };
+    let admin: (method: string, path: string, body?: unknown) => Promise<Response>;
+    const userId = `user-${crypto.randomUUID()}`;
+    let apiKey = "";
+
+    beforeAll(async () => {
+      mock = await startMockLlm();
+      gw = await start({
+        OPENAI_API_KEY: UPSTREAM_KEY,
+        OPENAI_BASE_URL: mock.baseUrl,
+        GATEWAY_PROVIDERS: JSON.stringify([
+          { id: "acme", base_url: mock.baseUrl, api_key: "sk-acme", models: ["acme-large"] },
+          // Nothing listens on port 1: every request to it fails to connect.
+          { id: "dead", base_url: "http://127.0.0.1:1/v1", api_key: "sk-dead", models: [] },
+        ]),
+        GATEWAY_MAX_BODY_BYTES: String(MAX_BODY),
+        GATEWAY_FIRST_BYTE_TIMEOUT_MS: "700",
+        GATEWAY_TOTAL_TIMEOUT_MS: "2500",
+        GATEWAY_ADMIN_TOKEN: ADMIN_TOKEN,
+        GATEWAY_JWT_SECRET: JWT_SECRET,
+      });
+      admin = (method, path, body) =>
+        fetch(`${gw.url}${path}`, {
+          method,
+          headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
+      // Through the operator API, as a deployment would be set up.
+      expect((await admin("POST", "/admin/users", { id: userId })).status).toBe(201);
+      const key = await admin("POST", "/admin/api-keys", { owner: { type: "user", id: userId }, name: "conformance" });
+      expect(key.status).toBe(201);
+      apiKey = ((await key.json()) as { key: string }).key;
+      for (const model of [
+        { id: "openai/mock-model", provider: "openai", input_price: 0.15, output_price: 0.6 },
+        { id: "openai/free-mock", provider: "openai", upstream_model: "mock-model", free: true },
+        { id: "groq/llama-3", provider: "groq", free: true },
+      ]) {
+        expect((await admin("POST", "/admin/models", model)).status).toBe(200);
+      }
+    }, 90_000);
+
+    afterAll(async () => {
+      await gw?.close();
+      await mock?.close();
+    });
+
+    beforeEach(() => mock.reset());
+
+    const chat = (body: unknown, init: RequestInit & { auth?: string | null } = {}) => {
+      const { auth, ...rest } = init;
+      const headers: Record<string, string> = { "content-type": "application/json" };
+      const token = auth === undefined ? apiKey : auth;
+      if (token !== null) headers.authorization = `Bearer ${token}`;
+      return fetch(`${gw.url}/v1/chat/completions`, {
+        method: "POST",
+        headers,
+        body: typeof body === "string" ? body : JSON.stringify(body),
+        ...rest,
+      });
+    };
+    const hi = [{ role: "user", content: "Hello there" }];
+
+    async function expectError(res: Response, status: number, code: string) {
+      expect(res.status).toBe(status);
+      expect(res.headers.get("content-type")).toContain("application/json");
+      expect(res.headers.get("x-request-id")).toBeTruthy();
+      const body = (await res.json()) as { error: Record<string, unknown> };
+      expect(body.error).toMatchObject({ code, type: expect.any(String), message: expect.any(String) });
+      expect(Object.keys(body.error).sort()).toEqual(["code", "message", "param", "type"]);
+      return body.error;
+    }
+
+    describe("operations and catalog", () => {
+      it("GET /healthz answers ok with a request id", async () => {
+        const res = await fetch(`${gw.url}/healthz`);
+        expect(res.status).toBe(200);
+        expect(await res.json()).toEqual({ ok: true });
+        expect(res.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+      });
+
+      it("GET /readyz checks the database", async () => {
+        const res = await fetch(`${gw.url}/readyz`);
+        expect(res.status).toBe(200);
+        expect(await res.json()).toEqual({ ok: true });
+      });
+
+      it("GET /v1/models lists the enabled providers only", async () => {
+        const res = await fetch(`${gw.url}/v1/models`);
+        expect(res.status).toBe(200);
+        const body = (await res.json()) as { object: string; data: { id: string; object: string; owned_by: string }[] };
+        expect(body.object).toBe("list");
+        const ids = body.data.map((m) => m.id);
+        expect(ids).toContain("openai/mock-model");
+        expect(ids).toContain("openai/free-mock");
+        expect(ids).toContain("acme/acme-large");
+        // In the catalog, but its provider has no key here.
+        expect(ids.some((id) => id.startsWith("groq/"))).toBe(false);
+        const free = body.data.find((m) => m.id === "openai/free-mock") as Record<string, unknown> | undefined;
+        expect(free).toMatchObject({ free: true, upstream_model: "mock-model" });
+        const paid = body.data.find((m) => m.id === "openai/mock-model") as Record<string, unknown> | undefined;
+        expect(paid).toMatchObject({ free: false, pricing: { input: 0.15, output: 0.6 } });
+        expect(body.data.every((m) => m.object === "model" && m.id.startsWith(`${m.owned_by}/`))).toBe(true);
+      });
+
+      it("each response gets its own request id", async () => {
+        const [a, b] = await Promise.all([fetch(`${gw.url}/healthz`), fetch(`${gw.url}/healthz`)]);
+        expect(a.headers.get("x-request-id")).not.toBe(b.headers.get("x-request-id"));
+      });
+    });
+
+    describe("non-streaming relay", () => {
+      it("rewrites the model both ways and forwards unknown fields untouched", async () => {
+        const res = await chat({ model: "openai/mock-model", messages: hi, temperature: 0.2, custom_field: { nested: [1, "two"] }, stream_options: null });
+        expect(res.status).toBe(200);
+        expect(res.headers.get("x-gateway-provider")).toBe("openai");
+        expect(res.headers.get("x-gateway-model")).toBe("mock-model");
+        const body = (await res.json()) as Record<string, any>;
+        expect(body.model).toBe("openai/mock-model");
+        expect(body.choices[0].message.content).toBe("Hello from mock");
+        expect(body.usage.completion_tokens).toBe(3);
+
+        expect(mock.requests).toHaveLength(1);
+        const up = mock.requests[0]!;
+        expect(up.path).toBe("/v1/chat/completions");
+        expect(up.headers.authorization).toBe(`Bearer ${UPSTREAM_KEY}`);
+        expect(up.body).toEqual({ model: "mock-model", messages: hi, temperature: 0.2, custom_field: { nested: [1, "two"] }, stream_options: null });
+      });
+
+      it("serves an operator-declared provider with its own key", async () => {
+        const res = await chat({ model: "acme/acme-large", messages: hi });
+        expect(res.status).toBe(200);
+        expect(((await res.json()) as { model: string }).model).toBe("acme/acme-large");
+        expect(mock.requests[0]!.headers.authorization).toBe("Bearer sk-acme");
+        expect(mock.requests[0]!.body).toMatchObject({ model: "acme-large" });
+      });
+
+      it("keeps nested slashes of the upstream model id", async () => {
+        const res = await chat({ model: "openai/org/some-model", messages: hi });
+        expect(((await res.json()) as { model: string }).model).toBe("openai/org/some-model");
+        expect(mock.requests[0]!.body).toMatchObject({ model: "org/some-model" });
+      });
+
+      it("relays tool calls", async () => {
+        const res = await chat({ model: "openai/mock-model", messages: hi, mock: { tool_calls: true } });
+        const body = (await res.json()) as Record<string, any>;
+        expect(body.choices[0].finish_reason).toBe("tool_calls");
+        expect(body.choices[0].message.tool_calls[0].function).toEqual({ name: "get_weather", arguments: '{"city":"Paris"}' });
+      });
+
+      it("forwards only allow-listed upstream headers", async () => {
+        const res = await chat({
+          model: "openai/mock-model",
+          messages: hi,
+          mock: { headers: { "set-cookie": "session=secret", server: "mock/1.0", "openai-processing-ms": "12", "x-request-id": "req_up_1", "x-secret-thing": "no" } },
+        });
+        expect(res.status).toBe(200);
+        expect(res.headers.get("set-cookie")).toBeNull();
+        expect(res.headers.get("x-secret-thing")).toBeNull();
+        expect(res.headers.get("server") ?? "").not.toContain("mock");
+        expect(res.headers.get("openai-processing-ms")).toBe("12");
+        expect(res.headers.get("x-upstream-request-id")).toBe("req_up_1");
+        expect(res.headers.get("x-request-id")).not.toBe("req_up_1");
+      });
+    });
+
+    describe("streaming relay", () => {
+      it("relays SSE with the client's model id and hides the usage chunk it did not ask for", async () => {
+        const res = await chat({ model: "openai/mock-model", messages: hi, stream: true });
+        expect(res.status).toBe(200);
+        expect(res.headers.get("content-type")).toContain("text/event-stream");
+        expect(res.headers.get("x-gateway-model")).toBe("mock-model");
+        const events = await readEvents(res);
+        expect(events.at(-1)!.data).toBe("[DONE]");
+        const chunks = jsonEvents(events);
+        expect(chunks.every((c) => c.model === "openai/mock-model")).toBe(true);
+        expect(chunks.some((c) => Array.isArray(c.choices) && c.choices.length === 0)).toBe(false);
+        const text = chunks.map((c: Record<string, any>) => c.choices[0]?.delta?.content ?? "").join("");
+        expect(text).toBe("Hello from mock");
+        // The gateway asked the upstream for usage even though the client did not.
+        expect(mock.requests[0]!.body).toMatchObject({ model: "mock-model", stream: true, stream_options: { include_usage: true } });
+      });
+
+      it("forwards the usage chunk when the client asked for it", async () => {
+        const res = await chat({ model: "openai/mock-model", messages: hi, stream: true, stream_options: { include_usage: true } });
+        const chunks = jsonEvents(await readEvents(res));
+        const usage = chunks.filter((c) => Array.isArray(c.choices) && c.choices.length === 0);
+        expect(usage).toHaveLength(1);
+        expect(usage[0]!.usage).toMatchObject({ completion_tokens: 3 });
+        expect(usage[0]!.model).toBe("openai/mock-model");
+      });
+
+      it("delivers each chunk as it arrives, not buffered", async () => {
+        const sent = performance.now();
+        const res = await chat({ model: "openai/mock-model", messages: hi, stream: true, mock: { chunks: 4, delay_ms: 150 } });
+        const events = await readEvents(res);
+        const content = events.filter((e) => e.data.includes('"content":"') && !e.data.includes('"content":""'));
+        expect(content).toHaveLength(4);
+        // Pieces are 150 ms apart upstream; buffering would make them arrive together.
+        expect(content[3]!.at - content[0]!.at).toBeGreaterThan(300);
+        expect(content[0]!.at - sent).toBeLessThan(content[3]!.at - sent - 300);
+      });
+
+      it("relays streamed tool calls", async () => {
+        const res = await chat({ model: "openai/mock-model", messages: hi, stream: true, mock: { tool_calls: true } });
+        const chunks = jsonEvents(await readEvents(res)) as Record<string, any>[];
+        const args = chunks.flatMap((c) => c.choices.map((ch: any) => ch.delta?.tool_calls?.[0]?.function?.arguments ?? "")).join("");
+        expect(args).toBe('{"city":"Paris"}');
+        expect(chunks.find((c) => c.choices[0]?.delta?.tool_calls?.[0]?.id)).toBeTruthy();
+      });
+
+      it("turns a malformed upstream event into an error event and [DONE]", async () => {
+        const res = await chat({ model: "openai/mock-model", messages: hi, stream: true, mock: { malformed: "json" } });
+        expect(res.status).toBe(200);
+        const events = await readEvents(res);
+        expect(events.at(-1)!.data).toBe("[DONE]");
+        const chunks = jsonEvents(events);
+        expect(chunks.at(-1)).toMatchObject({ error: { code: "upstream_error", type: "upstream_error" } });
+        expect(chunks.length).toBeGreaterThanOrEqual(2); // the good chunk before it was relayed
+      });
+
+      it("ends a stream the upstream dropped with an error event and [DONE]", async () => {
+        const res = await chat({ model: "openai/mock-model", messages: hi, stream: true, mock: { malformed: "drop" } });
+        const events = await readEvents(res);
+        expect(events.at(-1)!.data).toBe("[DONE]");
+        expect(jsonEvents(events).at(-1)).toMatchObject({ error: { code: "upstream_error" } });
+      });
+
+      it("ends a stream that outlives the total timeout with upstream_timeout", async () => {
+        const res = await chat({ model: "openai/mock-model", messages: hi, stream: true, mock: { chunks: 20, delay_ms: 200 } });
+        expect(res.status).toBe(200);
+        const events = await readEvents(res);
+        expect(events.at(-1)!.data).toBe("[DONE]");
+        expect(jsonEvents(events).at(-1)).toMatchObject({ error: { code: "upstream_timeout" } });
+        expect(await mock.requests[0]!.closed).toBe("aborted");
+      });
+
+      it("aborts the upstream request when the client disconnects", async () => {
+        const ac = new AbortController();
+        const res = await chat({ model: "openai/mock-model", messages: hi, stream: true, mock: { chunks: 50, delay_ms: 40 } }, { signal: ac.signal });
+        const reader = res.body!.getReader();
+        await reader.read();
+        ac.abort();
+        await reader.cancel().catch(() => {});
+        const outcome = await Promise.race([
+          mock.requests[0]!.closed,
+          new Promise((r) => setTimeout(() => r("still open"), 1500)),
+        ]);
+        expect(outcome).toBe("aborted");
+      });
+    });
+
+    describe("upstream failures", () => {
+      it("relays an upstream error with its status in the gateway's shape", async () => {
+        const res = await chat({ model: "openai/mock-model", messages: hi, mock: { status: 400 } });
+        const err = await expectError(res, 400, "mock_400");
+        expect(err.message).toBe("mock upstream error");
+      });
+
+      it("relays upstream 5xx errors", async () => {
+        const res = await chat({ model: "openai/mock-model", messages: hi, stream: true, mock: { status: 503 } });
+        await expectError(res, 503, "mock_503");
+      });
+
+      it("wraps an upstream error without a usable body as 502", async () => {
+        const res = await chat({ model: "openai/mock-model", messages: hi, mock: { status: 500, error_body: "<html>oops</html>" } });
+        await expectError(res, 502, "upstream_error");
+      });
+
+      it("answers 502 for malformed upstream JSON", async () => {
+        const res = await chat({ model: "openai/mock-model", messages: hi, mock: { malformed: "json" } });
+        await expectError(res, 502, "upstream_error");
+      });
+
+      it("answers 504 upstream_timeout when the first byte is too slow", async () => {
+        for (const stream of [false, true]) {
+          const res = await chat({ model: "openai/mock-model", messages: hi, stream, mock: { first_byte_delay_ms: 2000 } });
+          await expectError(res, 504, "upstream_timeout");
+        }
+      });
+
+      it("answers 502 when the upstream cannot be reached", async () => {
+        const res = await chat({ model: "dead/x", messages: hi });
+        await expectError(res, 502, "upstream_error");
+      });
+    });
+
+    describe("authentication and accounts", () => {
+      const sign = (claims: Record<string, unknown>, expiresInS = 300) =>
+        new SignJWT(claims)
+          .setProtectedHeader({ alg: "HS256" })
+          .setExpirationTime(Math.floor(Date.now() / 1000) + expiresInS)
+          .sign(new TextEncoder().encode(JWT_SECRET));
+
+      it("lets anonymous callers use free catalog models only", async () => {
+        const free = await chat({ model: "openai/free-mock", messages: hi }, { auth: null });
+        expect(free.status).toBe(200);
+        expect(((await free.json()) as { model: string }).model).toBe("openai/free-mock");
+        expect(mock.requests[0]!.body).toMatchObject({ model: "mock-model" });
+        const err = await expectError(await chat({ model: "openai/mock-model", messages: hi }, { auth: null }), 401, "missing_token");
+        expect(err.message).toContain("free");
+      });
+
+      it("refuses unknown keys and malformed headers", async () => {
+        await expectError(await chat({ model: "openai/mock-model", messages: hi }, { auth: "egk_not-a-real-key" }), 401, "invalid_token");
+        await expectError(await chat({ model: "openai/mock-model", messages: hi }, { auth: "not-a-jwt" }), 401, "invalid_token");
+        expect(mock.requests).toHaveLength(0);
+      });
+
+      it("accepts an operator JWT, refuses an expired one, and a rotated pepper revokes old tokens", async () => {
+        const ok = await chat({ model: "openai/mock-model", messages: hi }, { auth: await sign({ sub: userId }) });
+        expect(ok.status).toBe(200);
+        await expectError(await chat({ model: "openai/mock-model", messages: hi }, { auth: await sign({ sub: userId }, -10) }), 401, "token_expired");
+        const rotated = await admin("POST", `/admin/users/${userId}/pepper`);
+        const { pepper } = (await rotated.json()) as { pepper: string };
+        await expectError(await chat({ model: "openai/mock-model", messages: hi }, { auth: await sign({ sub: userId }) }), 401, "token_revoked");
+        expect((await chat({ model: "openai/mock-model", messages: hi }, { auth: await sign({ sub: userId, pepper }) })).status).toBe(200);
+      });
+
+      it("acts for an organization only when the caller is a member", async () => {
+        const orgId = `org-${crypto.randomUUID()}`;
+        expect((await admin("POST", "/admin/orgs", { id: orgId, name: "Conformance Inc" })).status).toBe(201);
+        const asOrg = { headers: { "content-type": "application/json", authorization: `Bearer ${apiKey}`, "x-gateway-org": orgId } };
+        const body = JSON.stringify({ model: "openai/mock-model", messages: hi });
+        const url = `${gw.url}/v1/chat/completions`;
+        await expectError(await fetch(url, { method: "POST", body, ...asOrg }), 403, "not_org_member");
+        expect((await admin("PUT", `/admin/orgs/${orgId}/members/${userId}`, { role: "member" })).status).toBe(200);
+        expect((await fetch(url, { method: "POST", body, ...asOrg })).status).toBe(200);
+      });
+
+      it("issues, lists and revokes self-service API keys; the plaintext is shown once", async () => {
+        const auth = { authorization: `Bearer ${apiKey}`, "content-type": "application/json" };
+        const created = await fetch(`${gw.url}/v1/api-keys`, { method: "POST", headers: auth, body: JSON.stringify({ name: "ci" }) });
+        expect(created.status).toBe(201);
+        const { id, key, prefix } = (await created.json()) as { id: string; key: string; prefix: string };
+        expect(key).toMatch(/^egk_/);
+        expect(key.startsWith(prefix)).toBe(true);
+        expect((await chat({ model: "openai/mock-model", messages: hi }, { auth: key })).status).toBe(200);
+        const listed = (await (await fetch(`${gw.url}/v1/api-keys`, { headers: auth })).json()) as { data: Record<string, unknown>[] };
+        expect(listed.data.find((k) => k.id === id)).toMatchObject({ prefix, name: "ci" });
+        expect(JSON.stringify(listed)).not.toContain(key);
+        expect((await fetch(`${gw.url}/v1/api-keys/${id}`, { method: "DELETE", headers: auth })).status).toBe(204);
+        await expectError(await chat({ model: "openai/mock-model", messages: hi }, { auth: key }), 401, "token_revoked");
+        await expectError(await fetch(`${gw.url}/v1/api-keys`, { headers: {} }), 401, "missing_token");
+      });
+
+      it("guards the operator API with the admin token", async () => {
+        await expectError(await fetch(`${gw.url}/admin/users`, { method: "POST", body: "{}" }), 401, "missing_token");
+        await expectError(await fetch(`${gw.url}/admin/users`, { method: "POST", body: "{}", headers: { authorization: "Bearer wrong" } }), 401, "invalid_token");
+        const bad = await expectError(await admin("POST", "/admin/credits", { owner: { type: "user", id: userId }, amount_microdollars: "lots" }), 400, "invalid_body");
+        expect(bad.param).toBe("amount_microdollars");
+        const credit = await admin("POST", "/admin/credits", { owner: { type: "user", id: userId }, amount_microdollars: 5_000_000 });
+        expect(await credit.json()).toMatchObject({ balance_microdollars: 5_000_000 });
+        await expectError(await admin("DELETE", "/admin/users/nobody-here"), 404, "user_not_found");
+      });
+    });
+
+    describe("bad requests", () => {
+      it("413 for a body over the limit", async () => {
+        const res = await chat({ model: "openai/mock-model", messages: [{ role: "user", content: "x".repeat(MAX_BODY) }] });
+        await expectError(res, 413, "body_too_large");
+        expect(mock.requests).toHaveLength(0);
+      });
+
+      it("413 for a streamed body without a length that grows past the limit", async () => {
+        const piece = new TextEncoder().encode(" ".repeat(16 * 1024));
+        let sent = 0;
+        const body = new ReadableStream<Uint8Array>({
+          pull(controller) {
+            if (sent++ < 8) controller.enqueue(piece);
+            else controller.close();
+          },
+        });
+        const init: RequestInit & { duplex: "half" } = { method: "POST", headers: { "content-type": "application/json" }, body, duplex: "half" };
+        await expectError(await fetch(`${gw.url}/v1/chat/completions`, init), 413, "body_too_large");
+        expect(mock.requests).toHaveLength(0);
+      });
+
+      it("accepts a streamed body without a length under the limit", async () => {
+        const bytes = new TextEncoder().encode(JSON.stringify({ model: "openai/mock-model", messages: hi }));
+        const body = new ReadableStream<Uint8Array>({
+          start(controller) {
+            controller.enqueue(bytes.slice(0, 10));
+            controller.enqueue(bytes.slice(10));
+            controller.close();
+          },
+        });
+        const init: RequestInit & { duplex: "half" } = {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${apiKey}` },
+          body,
+          duplex: "half",
+        };
+        const res = await fetch(`${gw.url}/v1/chat/completions`, init);
+        expect(res.status).toBe(200);
+        expect(((await res.json()) as { model: string }).model).toBe("openai/mock-model");
+      });
+
+      it("400 invalid_json", async () => {
+        await expectError(await chat("{not json"), 400, "invalid_json");
+      });
+
+      it("400 for a missing or empty model", async () => {
+        const err = await expectError(await chat({ messages: hi }), 400, "invalid_model");
+        expect(err.param).toBe("model");
+        await expectError(await chat({ model: "", messages: hi }), 400, "invalid_model");
+      });
+
+      it("400 for missing messages and a non-boolean stream", async () => {
+        const err = await expectError(await chat({ model: "openai/mock-model" }), 400, "invalid_body");
+        expect(err.param).toBe("messages");
+        await expectError(await chat({ model: "openai/mock-model", messages: [] }), 400, "invalid_body");
+        await expectError(await chat({ model: "openai/mock-model", messages: hi, stream: "yes" }), 400, "invalid_body");
+        await expectError(await chat([1, 2]), 400, "invalid_body");
+      });
+
+      it("404 model_not_found for an unknown provider or a bare unknown model", async () => {
+        await expectError(await chat({ model: "groq/llama", messages: hi }), 404, "model_not_found");
+        await expectError(await chat({ model: "gpt-4o", messages: hi }), 404, "model_not_found");
+        expect(mock.requests).toHaveLength(0);
+      });
+
+      it("404 route_not_found and 405 method_not_allowed", async () => {
+        await expectError(await fetch(`${gw.url}/v1/nope`), 404, "route_not_found");
+        const res = await fetch(`${gw.url}/v1/chat/completions`);
+        await expectError(res, 405, "method_not_allowed");
+        expect(res.headers.get("allow")).toContain("POST");
+        await expectError(await fetch(`${gw.url}/v1/models`, { method: "POST" }), 405, "method_not_allowed");
+      });
+    });
+  });
+}

@@ -1,0 +1,25 @@
+// The gateway on Node, in-process: the same pieces `npm start` wires, on a free port. The
+// database is whatever DATABASE_URL says; tests default to an in-memory PGlite.
+import { nodeCounters } from "../../../adapters/node/counters.ts";
+import { openNodeDb } from "../../../adapters/node/db.ts";
+import { documentFactory } from "../../../adapters/node/document-response.ts";
+import { serveNode } from "../../../adapters/node/server.ts";
+import { createPooledFetch } from "../../../adapters/node/transport.ts";
+import { createGateway, parseConfig, useNeonEndpoint } from "../../../src/index.ts";
+
+export async function startNode(env: Record<string, string>): Promise<{ url: string; close(): Promise<void> }> {
+  const config = parseConfig(env);
+  useNeonEndpoint(config);
+  const store = await openNodeDb({ DATABASE_URL: config.DATABASE_URL ?? "memory://", NEON_FETCH_ENDPOINT: config.NEON_FETCH_ENDPOINT });
+  const transport = createPooledFetch();
+  const gateway = createGateway({ config, db: store.db, counters: nodeCounters(config).counters, fetch: transport, document: documentFactory });
+  const server = await serveNode(gateway.fetch, 0);
+  return {
+    url: server.url,
+    close: async () => {
+      await server.close();
+      await transport.close();
+      await store.close();
+    },
+  };
+}
