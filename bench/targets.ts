@@ -1,0 +1,183 @@
+// Starts the mock upstream, edgegate's node adapter and Portkey as child processes and describes
+// how to call each. Every child is tracked so that run.ts can kill them all on any exit path.
+import { spawn, type ChildProcess } from "node:child_process";
+import { createServer, type AddressInfo } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
+import { request } from "undici";
+import type { TargetName } from "./options.ts";
+
+export interface Target {
+  name: TargetName;
+  /** http://127.0.0.1:PORT */
+  origin: string;
+  path: string;
+  headers: Record<string, string>;
+  model: string;
+}
+
+interface Child {
+  label: string;
+  proc: ChildProcess;
+  /** the last few KB of its stdout+stderr, for error messages */
+  tail(): string;
+}
+
+const children: Child[] = [];
+const START_TIMEOUT_MS = 30_000;
+const UPSTREAM_KEY = "sk-bench";
+const CHAT_PATH = "/v1/chat/completions";
+
+function launch(label: string, args: string[], env: Record<string, string> = {}): Child {
+  const proc = spawn(process.execPath, args, {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let log = "";
+  // Always drain the pipes: a child blocks once an unread pipe buffer fills (Portkey logs a lot).
+  const keep = (chunk: Buffer) => {
+    log = (log + chunk.toString("utf8")).slice(-4000);
+  };
+  proc.stdout?.on("data", keep);
+  proc.stderr?.on("data", keep);
+  const child = { label, proc, tail: () => log.trim() };
+  children.push(child);
+  return child;
+}
+
+const running = (c: Child) => c.proc.exitCode === null && c.proc.signalCode === null;
+
+/** Synchronous, for process "exit" handlers. */
+export function killAllNow(): void {
+  for (const c of children) if (running(c)) c.proc.kill("SIGKILL");
+}
+
+/** SIGTERM, then SIGKILL whatever is still alive after a grace period. */
+export async function stopAll(graceMs = 2000): Promise<void> {
+  const alive = children.filter(running);
+  await Promise.all(
+    alive.map(
+      (c) =>
+        new Promise<void>((done) => {
+          const timer = setTimeout(() => {
+            c.proc.kill("SIGKILL");
+            done();
+          }, graceMs);
+          c.proc.once("exit", () => {
+            clearTimeout(timer);
+            done();
+          });
+          c.proc.kill("SIGTERM");
+        }),
+    ),
+  );
+}
+
+function failure(child: Child, why: string): Error {
+  return new Error(`${child.label}: ${why}\n--- its output ---\n${child.tail() || "(none)"}`);
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => server.once("error", reject).listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Polls `url` until it answers with `expectStatus`, the child dies, or the timeout passes. */
+async function waitForHttp(child: Child, url: string, expectStatus: number): Promise<void> {
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (!running(child)) throw failure(child, `exited (code ${child.proc.exitCode ?? child.proc.signalCode}) before answering ${url}`);
+    try {
+      const res = await request(url, { headersTimeout: 1000, bodyTimeout: 1000 });
+      await res.body.dump();
+      if (res.statusCode === expectStatus) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(100);
+  }
+  throw failure(child, `no ${expectStatus} from ${url} within ${START_TIMEOUT_MS} ms`);
+}
+
+/** The mock prints one JSON line {"url": "..."} once it listens. */
+async function startMock(): Promise<string> {
+  const child = launch("mock upstream", ["--import", "tsx", "test/support/mock-llm/cli.ts", "--port", "0"]);
+  return new Promise<string>((resolve, reject) => {
+    let buffered = "";
+    const timer = setTimeout(() => reject(failure(child, `no {"url"} line within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
+    const onData = (chunk: Buffer) => {
+      buffered += chunk.toString("utf8");
+      for (const line of buffered.split("\n")) {
+        try {
+          const parsed: unknown = JSON.parse(line);
+          if (typeof parsed === "object" && parsed !== null && "url" in parsed && typeof parsed.url === "string") {
+            clearTimeout(timer);
+            child.proc.stdout?.off("data", onData);
+            resolve(parsed.url.replace(/\/$/, ""));
+            return;
+          }
+        } catch {
+          // not the JSON line (or not complete yet)
+        }
+      }
+    };
+    child.proc.stdout?.on("data", onData);
+    child.proc.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(failure(child, `exited (code ${code}) before printing its url`));
+    });
+  });
+}
+
+async function startEdgegate(mockUrl: string): Promise<Target> {
+  const port = await freePort();
+  const child = launch("edgegate (node adapter)", ["--import", "tsx", "adapters/node/main.ts"], {
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    OPENAI_API_KEY: UPSTREAM_KEY,
+    OPENAI_BASE_URL: `${mockUrl}/v1`,
+  });
+  const origin = `http://127.0.0.1:${port}`;
+  await waitForHttp(child, `${origin}/healthz`, 200);
+  return { name: "edgegate", origin, path: CHAT_PATH, headers: { "content-type": "application/json" }, model: "openai/mock-model" };
+}
+
+async function startPortkey(mockUrl: string): Promise<Target> {
+  const port = await freePort();
+  const child = launch("portkey", ["node_modules/@portkey-ai/gateway/build/start-server.js", `--port=${port}`, "--headless"]);
+  const origin = `http://127.0.0.1:${port}`;
+  await waitForHttp(child, `${origin}/`, 200); // answers "AI Gateway says hey!"
+  return {
+    name: "portkey",
+    origin,
+    path: CHAT_PATH,
+    headers: {
+      "content-type": "application/json",
+      "x-portkey-provider": "openai",
+      "x-portkey-custom-host": `${mockUrl}/v1`,
+      authorization: `Bearer ${UPSTREAM_KEY}`,
+    },
+    model: "mock-model",
+  };
+}
+
+/** Starts the mock (always) and the requested gateways; returns the targets in the asked order. */
+export async function startTargets(names: TargetName[]): Promise<{ mockUrl: string; targets: Target[] }> {
+  const mockUrl = await startMock();
+  const started = await Promise.all(
+    names.map(async (name): Promise<Target> => {
+      if (name === "edgegate") return startEdgegate(mockUrl);
+      if (name === "portkey") return startPortkey(mockUrl);
+      return {
+        name: "direct",
+        origin: mockUrl,
+        path: CHAT_PATH,
+        headers: { "content-type": "application/json", authorization: `Bearer ${UPSTREAM_KEY}` },
+        model: "mock-model",
+      };
+    }),
+  );
+  return { mockUrl, targets: started };
+}
