@@ -1,0 +1,69 @@
+// `npm run build`: one esbuild bundle per web platform, from the same core.
+//   dist/cloudflare/index.js   Worker module (adapters/cloudflare)
+//   dist/vercel/index.js       Edge Function, also laid out for Vercel's Build Output API v3 in .vercel/output
+//   dist/edge/index.js         the Edge Function wrapped for the edge-runtime test harness
+import { copyFile, mkdir, rm, stat, writeFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+import { envSchema } from "../src/config/schema.ts";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+
+// Export conditions each platform's own bundler resolves with (wrangler; Vercel's edge builder),
+// so a package with per-runtime builds gets the same one here as in a platform build.
+const WORKERD = ["workerd", "worker", "browser"];
+const EDGE_LIGHT = ["edge-light", "worker", "browser"];
+
+async function bundle(entry: string, outfile: string, conditions: string[], format: "esm" | "iife" = "esm"): Promise<string> {
+  await build({
+    entryPoints: [join(root, entry)],
+    outfile: join(root, outfile),
+    bundle: true,
+    format,
+    platform: "browser",
+    target: "es2022",
+    conditions,
+    minify: process.env.BUILD_MINIFY === "1",
+    legalComments: "none",
+    logLevel: "warning",
+  });
+  return join(root, outfile);
+}
+
+export const buildCloudflare = () => bundle("adapters/cloudflare/index.ts", "dist/cloudflare/index.js", WORKERD);
+
+export const buildVercel = () => bundle("adapters/vercel/index.ts", "dist/vercel/index.js", EDGE_LIGHT);
+
+/** edge-runtime runs a script, not a module: the harness registers a fetch listener. */
+export const buildEdgeHarness = () => bundle("adapters/vercel/edge-harness.ts", "dist/edge/index.js", EDGE_LIGHT, "iife");
+
+/**
+ * A prebuilt Edge Function sees only the project env vars its .vc-config.json lists, so list
+ * every setting the config schema reads (PORT means nothing on Vercel).
+ */
+export const vercelEnvVarsInUse: readonly string[] = Object.keys(envSchema.shape).filter((k) => k !== "PORT");
+
+/** Vercel's Build Output API v3: a single Edge Function answering every path. */
+export async function writeVercelOutput(bundlePath: string): Promise<string> {
+  const out = join(root, ".vercel/output");
+  await rm(out, { recursive: true, force: true });
+  const fn = join(out, "functions/index.func");
+  await mkdir(fn, { recursive: true });
+  await copyFile(bundlePath, join(fn, "index.js"));
+  const vcConfig = { runtime: "edge", entrypoint: "index.js", envVarsInUse: vercelEnvVarsInUse };
+  await writeFile(join(fn, ".vc-config.json"), JSON.stringify(vcConfig, null, 2));
+  await writeFile(join(out, "config.json"), JSON.stringify({ version: 3, routes: [{ src: "/(.*)", dest: "/index" }] }, null, 2));
+  return out;
+}
+
+async function main() {
+  const cf = await buildCloudflare();
+  const vercel = await buildVercel();
+  const output = await writeVercelOutput(vercel);
+  const edge = await buildEdgeHarness();
+  for (const f of [cf, vercel, edge]) console.log(`${f.slice(root.length + 1)}  ${((await stat(f)).size / 1024).toFixed(0)} KiB`);
+  console.log(`${output.slice(root.length + 1)}  Build Output API v3, edge function "index" for every path`);
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main();
