@@ -131,17 +131,48 @@ async function startMock(): Promise<string> {
   });
 }
 
+/** Operator API call against a freshly started edgegate; returns the parsed JSON answer. */
+async function operator(origin: string, token: string, path: string, body: unknown): Promise<unknown> {
+  const res = await request(`${origin}${path}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  const text = await res.body.text();
+  if (res.statusCode >= 300) throw new Error(`edgegate ${path} answered ${res.statusCode}: ${text}`);
+  return JSON.parse(text);
+}
+
+/**
+ * edgegate as a deployment runs it: authenticated with one of its own API keys (created through
+ * the operator API) and the model in its catalog. The bench's warm-up fills the per-isolate
+ * caches, so the measured requests take the warm path. The database is an in-memory PGlite.
+ */
 async function startEdgegate(mockUrl: string): Promise<Target> {
   const port = await freePort();
+  const adminToken = `bench-admin-${crypto.randomUUID()}`;
   const child = launch("edgegate (node adapter)", ["--import", "tsx", "adapters/node/main.ts"], {
     PORT: String(port),
     HOST: "127.0.0.1",
+    DATABASE_URL: "memory://",
+    GATEWAY_ADMIN_TOKEN: adminToken,
     OPENAI_API_KEY: UPSTREAM_KEY,
     OPENAI_BASE_URL: `${mockUrl}/v1`,
   });
   const origin = `http://127.0.0.1:${port}`;
   await waitForHttp(child, `${origin}/healthz`, 200);
-  return { name: "edgegate", origin, path: CHAT_PATH, headers: { "content-type": "application/json" }, model: "openai/mock-model" };
+  await operator(origin, adminToken, "/admin/users", { id: "bench" });
+  await operator(origin, adminToken, "/admin/models", { id: "openai/mock-model", provider: "openai", input_price: 0.15, output_price: 0.6 });
+  const created = await operator(origin, adminToken, "/admin/api-keys", { owner: { type: "user", id: "bench" }, name: "bench" });
+  const key = typeof created === "object" && created !== null && "key" in created ? created.key : undefined;
+  if (typeof key !== "string") throw new Error("edgegate returned no API key");
+  return {
+    name: "edgegate",
+    origin,
+    path: CHAT_PATH,
+    headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+    model: "openai/mock-model",
+  };
 }
 
 async function startPortkey(mockUrl: string): Promise<Target> {
