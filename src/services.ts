@@ -1,10 +1,13 @@
+import type { Owner } from "./auth/caller.ts";
 import { cachedIdentities, type CachedIdentities } from "./auth/cached-identity.ts";
 import { jwtVerifier, type JwtVerifier } from "./auth/jwt.ts";
 import { CatalogCache } from "./catalog/catalog-cache.ts";
 import type { Config } from "./config/schema.ts";
 import type { Db } from "./db/db.ts";
 import { touchApiKey } from "./db/repos/api-keys.ts";
-import type { Logger, WaitUntil } from "./deps.ts";
+import { createSecretBox, type SecretBox } from "./secrets/index.ts";
+import type { SsrfPolicy } from "./upstreams/ssrf.ts";
+import type { FetchLike, Logger, WaitUntil } from "./deps.ts";
 import { describeError } from "./http/describe-error.ts";
 
 /** What routes share, built once per gateway (so once per isolate): storage and its caches. */
@@ -14,24 +17,50 @@ export interface Services {
   identities: CachedIdentities;
   catalog: CatalogCache;
   verifyJwt: JwtVerifier | null;
+  /** Seals owner secrets (BYOK keys, custom upstream keys); null without GATEWAY_ENCRYPTION_KEYS. */
+  secrets: SecretBox | null;
+  /** Where custom upstreams may point (checked when saved and again when used). */
+  ssrf: SsrfPolicy;
+  /** The upstream transport the adapter gave (pooled on Node). */
+  fetch: FetchLike;
   logger: Logger;
   now: () => number;
+  /**
+   * After a write to an owner's upstreams or BYOK keys: drops what this isolate cached about
+   * that owner's routes (other isolates see the change when their short TTL expires).
+   */
+  invalidateOwner(owner: Owner): void;
+  /** Registers a cache to be told by invalidateOwner. */
+  onInvalidateOwner(forget: (owner: Owner) => void): void;
   /** Records that a key was used, at most once a minute per key, in the background. */
   touchApiKey(id: string, waitUntil: WaitUntil): void;
 }
 
 const TOUCH_EVERY_MS = 60_000;
 
-export function createServices(config: Config, db: Db, logger: Logger, now: () => number): Services {
+export function createServices(config: Config, db: Db, fetch: FetchLike, logger: Logger, now: () => number): Services {
   const touched = new Map<string, number>();
+  const routeListeners: ((owner: Owner) => void)[] = [];
   return {
     config,
     db,
     identities: cachedIdentities(db, { now }),
     catalog: new CatalogCache(db, { now }),
     verifyJwt: jwtVerifier({ secret: config.GATEWAY_JWT_SECRET, jwksUrl: config.GATEWAY_JWKS_URL }),
+    secrets: config.GATEWAY_ENCRYPTION_KEYS ? createSecretBox(config.GATEWAY_ENCRYPTION_KEYS) : null,
+    ssrf: {
+      trustedHosts: new Set(config.GATEWAY_TRUSTED_UPSTREAM_HOSTS),
+      ...(config.GATEWAY_SSRF_DOH_URL ? { dohUrl: config.GATEWAY_SSRF_DOH_URL } : {}),
+    },
+    fetch,
     logger,
     now,
+    invalidateOwner(owner) {
+      routeListeners.forEach((forget) => forget(owner));
+    },
+    onInvalidateOwner(forget) {
+      routeListeners.push(forget);
+    },
     touchApiKey(id, waitUntil) {
       const at = now();
       if ((touched.get(id) ?? -Infinity) > at - TOUCH_EVERY_MS) return;

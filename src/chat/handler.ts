@@ -36,7 +36,7 @@ export function chatCompletions(deps: ChatDeps) {
     const call = new UpstreamCall(config.GATEWAY_FIRST_BYTE_TIMEOUT_MS, config.GATEWAY_TOTAL_TIMEOUT_MS, request.signal);
     let upstream: Response;
     try {
-      upstream = await deps.fetch(`${route.provider.baseUrl}/chat/completions`, {
+      upstream = await deps.fetch(`${route.baseUrl}/chat/completions`, {
         method: "POST",
         headers: upstreamHeaders(route, chat.stream),
         body: upstreamBody(chat, route),
@@ -81,7 +81,7 @@ export function chatCompletions(deps: ChatDeps) {
 function gatewayHeaders(rc: RequestContext, route: ResolvedModel, upstream: Headers): Headers {
   const headers = new Headers({
     "x-request-id": rc.requestId,
-    "x-gateway-provider": route.provider.id,
+    "x-gateway-provider": route.providerId,
     "x-gateway-model": route.upstreamModel,
   });
   copyAllowedHeaders(upstream, headers);

@@ -3,12 +3,35 @@ import type { CatalogCache, CatalogModel } from "../catalog/catalog-cache.ts";
 import { GatewayError } from "../http/errors.ts";
 import type { Provider } from "../providers/builtin.ts";
 
+/** Prices in integer microdollars per million tokens (the catalog's storage unit). */
+export interface Pricing {
+  inputPerMillion: number;
+  outputPerMillion: number;
+}
+
+/** Where a chat request goes and on whose account: the output of the "resolve model" step. */
 export interface ResolvedModel {
-  provider: Provider;
+  /** What answers: a built-in or operator provider id, or a custom upstream's provider_id. */
+  providerId: string;
+  kind: "builtin" | "custom";
+  /** OpenAI-compatible base URL without a trailing slash (…/v1). */
+  baseUrl: string;
+  /** The upstream credential (decrypted for BYOK and custom upstreams). Never log it. */
+  apiKey: string;
+  /** Extra headers of a custom upstream (never authorization or hop-by-hop ones). */
+  extraHeaders: Readonly<Record<string, string>>;
   /** The id the upstream knows the model by. */
   upstreamModel: string;
-  /** The catalog entry, when the operator listed this model (prices, free flag). */
+  /** Served with the caller's own key or upstream: the operator's credit is not spent. */
+  byok: boolean;
+  /** Catalog or custom-upstream prices; null when unknown (then the request is not billed). */
+  pricing: Pricing | null;
+  /** A free catalog model (anonymous callers allowed, no credit needed). */
+  free: boolean;
+  /** The catalog entry, when the operator listed this model. */
   entry: CatalogModel | undefined;
+  /** A user-supplied base URL: every fetch must go through the SSRF-safe fetch. */
+  guarded: boolean;
 }
 
 /**
@@ -21,7 +44,19 @@ export async function resolveRoute(model: string, caller: Caller, providers: Rea
   if (caller.kind === "anonymous" && !entry?.free) {
     throw new GatewayError(401, "missing_token", `"${model}" needs an API key or token; without one only free models are available (see GET /v1/models).`);
   }
-  return { provider, upstreamModel: entry?.upstreamModel ?? upstreamModel, entry };
+  return {
+    providerId: provider.id,
+    kind: "builtin",
+    baseUrl: provider.baseUrl,
+    apiKey: provider.apiKey,
+    extraHeaders: {},
+    upstreamModel: entry?.upstreamModel ?? upstreamModel,
+    byok: false,
+    pricing: entry && entry.inputPrice !== null && entry.outputPrice !== null ? { inputPerMillion: entry.inputPrice, outputPerMillion: entry.outputPrice } : null,
+    free: entry?.free === true,
+    entry,
+    guarded: false,
+  };
 }
 
 /** `<provider>/<model>`: the provider is everything before the first slash. */

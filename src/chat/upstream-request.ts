@@ -17,7 +17,8 @@ export function upstreamBody(chat: ChatRequest, route: ResolvedModel): string {
 /** A plain record rather than Headers: transports can use it as-is. */
 export function upstreamHeaders(route: ResolvedModel, stream: boolean): Record<string, string> {
   return {
-    authorization: `Bearer ${route.provider.apiKey}`,
+    ...route.extraHeaders,
+    authorization: `Bearer ${route.apiKey}`,
     "content-type": "application/json",
     accept: stream ? "text/event-stream" : "application/json",
   };

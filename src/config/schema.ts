@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseKeyRing, type ParsedKeyRing } from "../secrets/keyring.ts";
 
 // Every setting the gateway reads, under the same names on every platform (API.md
 // "Configuration"). Adapters hand over their env/bindings as plain strings; this is the only
@@ -19,6 +20,17 @@ const intWithDefault = (fallback: number, min: number) =>
     ctx.addIssue({ code: "custom", message: `must be a whole number >= ${min}` });
     return z.NEVER;
   });
+
+// Parsed at start-up so a malformed ring (a key that is not 32 bytes) stops the gateway there.
+const keyRing = optionalString.transform((v, ctx): ParsedKeyRing | undefined => {
+  if (v === undefined) return undefined;
+  try {
+    return parseKeyRing(v);
+  } catch (err) {
+    ctx.addIssue({ code: "custom", message: err instanceof Error ? err.message : "is invalid" });
+    return z.NEVER;
+  }
+});
 
 const csv = optionalString.transform((v) =>
   v === undefined ? [] : v.split(",").map((s) => s.trim().toLowerCase()).filter(Boolean),
@@ -53,7 +65,7 @@ export const envSchema = z.object({
   GATEWAY_ADMIN_TOKEN: optionalString.pipe(z.string().min(16, "must be at least 16 characters").optional()),
   GATEWAY_JWT_SECRET: optionalString.pipe(z.string().min(32, "must be at least 32 characters").optional()),
   GATEWAY_JWKS_URL: optionalUrl,
-  GATEWAY_ENCRYPTION_KEYS: optionalString,
+  GATEWAY_ENCRYPTION_KEYS: keyRing,
   GATEWAY_TRUSTED_UPSTREAM_HOSTS: csv,
   GATEWAY_SSRF_DOH_URL: optionalUrl,
   GATEWAY_PROVIDERS: providersJson,
