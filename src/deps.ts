@@ -1,3 +1,4 @@
+import type { KeyHasher } from "./auth/hash-key.ts";
 import type { Config } from "./config/schema.ts";
 import type { Db } from "./db/db.ts";
 import type { CounterStore } from "./limits/index.ts";
@@ -36,6 +37,11 @@ export interface GatewayDeps {
   logger?: Logger;
   now?: () => number;
   document?: DocumentFactory;
+  /**
+   * SHA-256 hex for API-key lookups. Web Crypto's async digest is the default; on Node 20 it
+   * costs a thread-pool round trip per request, so the Node adapter hands over a synchronous one.
+   */
+  hashKey?: KeyHasher;
 }
 
 /** What a platform passes along with each request (Workers' ExecutionContext and the like). */

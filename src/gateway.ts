@@ -24,7 +24,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const logger = deps.logger ?? consoleLogger;
   const now = deps.now ?? Date.now;
   const providers = enabledProviders(deps.config);
-  const svc = createServices(deps.config, deps.db, deps.fetch, logger, now);
+  const svc = createServices(deps.config, deps.db, deps.fetch, logger, now, deps.hashKey);
   const background: WaitUntil =
     deps.waitUntil ??
     ((p) => {

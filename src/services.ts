@@ -1,5 +1,7 @@
 import type { Owner } from "./auth/caller.ts";
 import { cachedIdentities, type CachedIdentities } from "./auth/cached-identity.ts";
+import type { KeyHasher } from "./auth/hash-key.ts";
+import type { IdentifyDeps } from "./auth/identify.ts";
 import { jwtVerifier, type JwtVerifier } from "./auth/jwt.ts";
 import { CatalogCache } from "./catalog/catalog-cache.ts";
 import type { Config } from "./config/schema.ts";
@@ -15,6 +17,8 @@ export interface Services {
   config: Config;
   db: Db;
   identities: CachedIdentities;
+  /** Everything `identify` needs, built once. */
+  auth: IdentifyDeps;
   catalog: CatalogCache;
   verifyJwt: JwtVerifier | null;
   /** Seals owner secrets (BYOK keys, custom upstream keys); null without GATEWAY_ENCRYPTION_KEYS. */
@@ -38,15 +42,18 @@ export interface Services {
 
 const TOUCH_EVERY_MS = 60_000;
 
-export function createServices(config: Config, db: Db, fetch: FetchLike, logger: Logger, now: () => number): Services {
+export function createServices(config: Config, db: Db, fetch: FetchLike, logger: Logger, now: () => number, hashKey?: KeyHasher): Services {
   const touched = new Map<string, number>();
   const routeListeners: ((owner: Owner) => void)[] = [];
+  const identities = cachedIdentities(db, { now });
+  const verifyJwt = jwtVerifier({ secret: config.GATEWAY_JWT_SECRET, jwksUrl: config.GATEWAY_JWKS_URL });
   return {
     config,
     db,
-    identities: cachedIdentities(db, { now }),
+    identities,
+    auth: { identities, verifyJwt, now, ...(hashKey ? { hashKey } : {}) },
     catalog: new CatalogCache(db, { now }),
-    verifyJwt: jwtVerifier({ secret: config.GATEWAY_JWT_SECRET, jwksUrl: config.GATEWAY_JWKS_URL }),
+    verifyJwt,
     secrets: config.GATEWAY_ENCRYPTION_KEYS ? createSecretBox(config.GATEWAY_ENCRYPTION_KEYS) : null,
     ssrf: {
       trustedHosts: new Set(config.GATEWAY_TRUSTED_UPSTREAM_HOSTS),

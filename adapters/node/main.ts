@@ -4,6 +4,7 @@ import { ConfigError, createGateway, parseConfig, useNeonEndpoint } from "../../
 import { nodeCounters } from "./counters.ts";
 import { openNodeDb } from "./db.ts";
 import { documentFactory } from "./document-response.ts";
+import { nodeHashKey } from "./hash-key.ts";
 import { serveNode } from "./server.ts";
 import { createPooledFetch } from "./transport.ts";
 
@@ -23,7 +24,7 @@ try {
 useNeonEndpoint(config);
 const store = await openNodeDb({ DATABASE_URL: config.DATABASE_URL, NEON_FETCH_ENDPOINT: config.NEON_FETCH_ENDPOINT });
 const { counters, kind } = nodeCounters(config);
-const gateway = createGateway({ config, db: store.db, counters, fetch: createPooledFetch(), document: documentFactory });
+const gateway = createGateway({ config, db: store.db, counters, fetch: createPooledFetch(), document: documentFactory, hashKey: nodeHashKey });
 
 const host = process.env.HOST ?? "127.0.0.1";
 const { url, close } = await serveNode(gateway.fetch, config.PORT, host);

@@ -26,10 +26,9 @@ export interface ChatDeps {
 /** POST /v1/chat/completions: parse -> resolve -> call upstream -> relay. */
 export function chatCompletions(deps: ChatDeps) {
   const { config } = deps;
-  const identifyDeps = { identities: deps.svc.identities, verifyJwt: deps.svc.verifyJwt, now: deps.svc.now };
   return async (request: Request, rc: RequestContext): Promise<Response> => {
     const chat = parseChatBody(await readBodyText(request, config.GATEWAY_MAX_BODY_BYTES));
-    const caller = await identify(request, identifyDeps);
+    const caller = await identify(request, deps.svc.auth);
     const route = await resolveRoute(chat.model, caller, deps.providers, deps.svc.catalog);
     if (caller.kind !== "anonymous" && caller.apiKeyId) deps.svc.touchApiKey(caller.apiKeyId, rc.waitUntil);
 

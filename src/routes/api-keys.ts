@@ -27,7 +27,7 @@ export function keyOwner(caller: Caller): Owner {
 }
 
 export const apiKeyRoutes = (svc: Services) => {
-  const deps = { identities: svc.identities, verifyJwt: svc.verifyJwt, now: svc.now };
+  const deps = svc.auth;
   return {
     async list(request: IRequest) {
       const owner = keyOwner(await identify(request, deps));

@@ -2,6 +2,7 @@ import { SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import type { Role } from "../../src/auth/caller.ts";
 import { sha256Hex } from "../../src/auth/hash-key.ts";
+import { nodeHashKey } from "../../adapters/node/hash-key.ts";
 import { identify } from "../../src/auth/identify.ts";
 import type { ApiKeyRecord, IdentitySource, UserRecord } from "../../src/auth/identity-source.ts";
 import { jwtVerifier } from "../../src/auth/jwt.ts";
@@ -109,5 +110,11 @@ describe("identify", () => {
     const token = `Bearer ${await jwt({ sub: "u1" }, Math.floor(Date.now() / 1000) + 60)}`;
     expect(await identify(req({ authorization: token, "x-gateway-org": "org1" }), deps)).toMatchObject({ org: { id: "org1", role: "admin" } });
     expect(await code(identify(req({ authorization: token, "x-gateway-org": "org2" }), deps))).toBe("403 not_org_member");
+  });
+});
+
+describe("key hashers", () => {
+  it("Node's synchronous hasher matches the Web Crypto one the keys were stored with", async () => {
+    for (const value of ["egk_abc", "egk_ünïcødé-✓", ""]) expect(nodeHashKey(value)).toBe(await sha256Hex(value));
   });
 });
