@@ -8,7 +8,6 @@ import { consoleLogger, standardDocument, type ExecutionContextLike, type Gatewa
 import type { RequestContext } from "./http/context.ts";
 import { describeError } from "./http/describe-error.ts";
 import { GatewayError, errorResponse, internalError } from "./http/errors.ts";
-import { enabledProviders } from "./providers/builtin.ts";
 import { apiKeyRoutes } from "./routes/api-keys.ts";
 import { healthz, listModels, readyz } from "./routes/models.ts";
 import { createServices } from "./services.ts";
@@ -23,7 +22,6 @@ type Handler = (request: IRequest, rc: RequestContext) => Promise<Response> | Re
 export function createGateway(deps: GatewayDeps): Gateway {
   const logger = deps.logger ?? consoleLogger;
   const now = deps.now ?? Date.now;
-  const providers = enabledProviders(deps.config);
   const svc = createServices(deps.config, deps.db, deps.fetch, logger, now, deps.hashKey);
   const background: WaitUntil =
     deps.waitUntil ??
@@ -59,8 +57,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
   router
     .get("/healthz", healthz)
     .get("/readyz", readyz(svc))
-    .get("/v1/models", listModels(svc, providers))
-    .post("/v1/chat/completions", chatCompletions({ config: deps.config, svc, fetch: deps.fetch, document: deps.document ?? standardDocument, providers }))
+    .get("/v1/models", listModels(svc, svc.routes.providers))
+    .post("/v1/chat/completions", chatCompletions({ config: deps.config, svc, fetch: deps.fetch, document: deps.document ?? standardDocument }))
     .get("/v1/api-keys", keys.list)
     .post("/v1/api-keys", keys.create)
     .delete("/v1/api-keys/:id", keys.revoke)

@@ -6,7 +6,11 @@ import { jwtVerifier, type JwtVerifier } from "./auth/jwt.ts";
 import { CatalogCache } from "./catalog/catalog-cache.ts";
 import type { Config } from "./config/schema.ts";
 import type { Db } from "./db/db.ts";
+import type { RouteSources } from "./chat/resolve-model.ts";
 import { touchApiKey } from "./db/repos/api-keys.ts";
+import { builtinBaseUrls, enabledProviders } from "./providers/builtin.ts";
+import { credentialOpeners } from "./routing/openers.ts";
+import { OwnerRoutes } from "./routing/owner-routes.ts";
 import { createSecretBox, type SecretBox } from "./secrets/index.ts";
 import type { SsrfPolicy } from "./upstreams/ssrf.ts";
 import type { FetchLike, Logger, WaitUntil } from "./deps.ts";
@@ -36,6 +40,8 @@ export interface Services {
   invalidateOwner(owner: Owner): void;
   /** Registers a cache to be told by invalidateOwner. */
   onInvalidateOwner(forget: (owner: Owner) => void): void;
+  /** Where chat requests can go: operator providers, the catalog, owners' upstreams and keys. */
+  routes: RouteSources;
   /** Records that a key was used, at most once a minute per key, in the background. */
   touchApiKey(id: string, waitUntil: WaitUntil): void;
 }
@@ -44,17 +50,21 @@ const TOUCH_EVERY_MS = 60_000;
 
 export function createServices(config: Config, db: Db, fetch: FetchLike, logger: Logger, now: () => number, hashKey?: KeyHasher): Services {
   const touched = new Map<string, number>();
-  const routeListeners: ((owner: Owner) => void)[] = [];
+  const routeListeners: ((owner: Owner) => void)[] = [() => ownerRoutes.forgetAll()];
   const identities = cachedIdentities(db, { now });
+  const secrets = config.GATEWAY_ENCRYPTION_KEYS ? createSecretBox(config.GATEWAY_ENCRYPTION_KEYS) : null;
+  const catalog = new CatalogCache(db, { now });
+  const ownerRoutes = new OwnerRoutes(db, secrets, credentialOpeners, { now });
   const verifyJwt = jwtVerifier({ secret: config.GATEWAY_JWT_SECRET, jwksUrl: config.GATEWAY_JWKS_URL });
   return {
     config,
     db,
     identities,
     auth: { identities, verifyJwt, now, ...(hashKey ? { hashKey } : {}) },
-    catalog: new CatalogCache(db, { now }),
+    catalog,
     verifyJwt,
-    secrets: config.GATEWAY_ENCRYPTION_KEYS ? createSecretBox(config.GATEWAY_ENCRYPTION_KEYS) : null,
+    secrets,
+    routes: { providers: enabledProviders(config), builtinBaseUrls: builtinBaseUrls(config), catalog, ownerRoutes },
     ssrf: {
       trustedHosts: new Set(config.GATEWAY_TRUSTED_UPSTREAM_HOSTS),
       ...(config.GATEWAY_SSRF_DOH_URL ? { dohUrl: config.GATEWAY_SSRF_DOH_URL } : {}),

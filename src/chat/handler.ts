@@ -3,7 +3,6 @@ import type { DocumentFactory, FetchLike } from "../deps.ts";
 import type { RequestContext } from "../http/context.ts";
 import { readBodyText } from "../http/read-body.ts";
 import { copyAllowedHeaders } from "../http/upstream-headers.ts";
-import type { Provider } from "../providers/builtin.ts";
 import type { Services } from "../services.ts";
 import { identify } from "../auth/identify.ts";
 import { parseChatBody } from "./body.ts";
@@ -12,6 +11,7 @@ import { relayJson } from "./relay-json.ts";
 import { relayStream } from "./relay-stream.ts";
 import { resolveRoute, type ResolvedModel } from "./resolve-model.ts";
 import { UpstreamCall } from "./upstream-call.ts";
+import { upstreamFetch } from "./upstream-fetch.ts";
 import { normaliseUpstreamError } from "./upstream-error.ts";
 import { upstreamBody, upstreamHeaders } from "./upstream-request.ts";
 
@@ -20,7 +20,6 @@ export interface ChatDeps {
   svc: Services;
   fetch: FetchLike;
   document: DocumentFactory;
-  providers: ReadonlyMap<string, Provider>;
 }
 
 /** POST /v1/chat/completions: parse -> resolve -> call upstream -> relay. */
@@ -29,13 +28,13 @@ export function chatCompletions(deps: ChatDeps) {
   return async (request: Request, rc: RequestContext): Promise<Response> => {
     const chat = parseChatBody(await readBodyText(request, config.GATEWAY_MAX_BODY_BYTES));
     const caller = await identify(request, deps.svc.auth);
-    const route = await resolveRoute(chat.model, caller, deps.providers, deps.svc.catalog);
+    const route = await resolveRoute(chat.model, caller, deps.svc.routes);
     if (caller.kind !== "anonymous" && caller.apiKeyId) deps.svc.touchApiKey(caller.apiKeyId, rc.waitUntil);
 
     const call = new UpstreamCall(config.GATEWAY_FIRST_BYTE_TIMEOUT_MS, config.GATEWAY_TOTAL_TIMEOUT_MS, request.signal);
     let upstream: Response;
     try {
-      upstream = await deps.fetch(`${route.baseUrl}/chat/completions`, {
+      upstream = await upstreamFetch(route, deps.fetch, deps.svc.ssrf)(`${route.baseUrl}/chat/completions`, {
         method: "POST",
         headers: upstreamHeaders(route, chat.stream),
         body: upstreamBody(chat, route),

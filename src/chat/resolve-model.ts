@@ -2,6 +2,8 @@ import type { Caller } from "../auth/caller.ts";
 import type { CatalogCache, CatalogModel } from "../catalog/catalog-cache.ts";
 import { GatewayError } from "../http/errors.ts";
 import type { Provider } from "../providers/builtin.ts";
+import type { OwnerScope } from "../routing/credential-rows.ts";
+import type { OpenedUpstream, OwnerRoutes } from "../routing/owner-routes.ts";
 
 /** Prices in integer microdollars per million tokens (the catalog's storage unit). */
 export interface Pricing {
@@ -34,21 +36,75 @@ export interface ResolvedModel {
   guarded: boolean;
 }
 
+export interface RouteSources {
+  /** Providers served with the operator's keys (enabled built-ins and GATEWAY_PROVIDERS). */
+  providers: ReadonlyMap<string, Provider>;
+  /** Every built-in provider's endpoint, for BYOK keys of providers the operator did not enable. */
+  builtinBaseUrls: ReadonlyMap<string, string>;
+  catalog: CatalogCache;
+  ownerRoutes: OwnerRoutes;
+}
+
 /**
- * Pipeline step "resolve model": the provider from the id, the upstream id and prices from the
- * catalog (cached), and the anonymous rule: without a token only free catalog models answer.
+ * Pipeline step "resolve model" (API.md `model` forms): `<provider_id>/<upstream model>` goes to
+ * the caller's enabled custom upstream of that id, else to the built-in provider — with the
+ * caller's BYOK key when one is saved, else the operator's. Without a token only free catalog
+ * models answer. A saved credential that cannot be opened is an error, never a silent switch
+ * to the operator's key.
  */
-export async function resolveRoute(model: string, caller: Caller, providers: ReadonlyMap<string, Provider>, catalog: CatalogCache): Promise<ResolvedModel> {
-  const { provider, upstreamModel } = resolveModel(model, providers);
-  const entry = await catalog.get(model);
-  if (caller.kind === "anonymous" && !entry?.free) {
-    throw new GatewayError(401, "missing_token", `"${model}" needs an API key or token; without one only free models are available (see GET /v1/models).`);
+export async function resolveRoute(model: string, caller: Caller, src: RouteSources): Promise<ResolvedModel> {
+  const { providerId, upstreamModel } = splitModel(model);
+  const entry = await src.catalog.get(model);
+  if (caller.kind === "anonymous") {
+    if (!entry?.free) {
+      throw new GatewayError(401, "missing_token", `"${model}" needs an API key or token; without one only free models are available (see GET /v1/models).`);
+    }
+    return operatorRoute(model, providerId, upstreamModel, entry, src);
   }
+
+  const owned = await src.ownerRoutes.lookup(scopeOf(caller), providerId);
+  if (owned.upstream === "unusable") throw unusable(`The saved key of custom upstream "${providerId}" can no longer be decrypted; save it again (PATCH /v1/upstreams/{id}).`);
+  if (owned.upstream) return customRoute(providerId, upstreamModel, owned.upstream);
+
+  if (owned.byok === "unusable") throw unusable(`Your saved ${providerId} key can no longer be decrypted; save it again (PUT /v1/byok-keys/${providerId}).`);
+  const byokBase = src.builtinBaseUrls.get(providerId);
+  if (owned.byok && byokBase) {
+    return { ...builtinRoute(providerId, byokBase, owned.byok.apiKey, upstreamModel, entry), byok: true };
+  }
+  return operatorRoute(model, providerId, upstreamModel, entry, src);
+}
+
+/** `<provider>/<model>`: the provider is everything before the first slash. */
+export function splitModel(model: string): { providerId: string; upstreamModel: string } {
+  const slash = model.indexOf("/");
+  if (slash <= 0 || slash === model.length - 1) {
+    throw new GatewayError(404, "model_not_found", `Model "${model}" does not exist. Use "<provider>/<model>"; see GET /v1/models.`, "model");
+  }
+  return { providerId: model.slice(0, slash), upstreamModel: model.slice(slash + 1) };
+}
+
+function scopeOf(caller: Exclude<Caller, { kind: "anonymous" }>): OwnerScope {
+  if (caller.kind === "org") return { kind: "org", orgId: caller.orgId };
+  return caller.org ? { kind: "org", orgId: caller.org.id } : { kind: "user", userId: caller.userId };
+}
+
+const unusable = (message: string) => new GatewayError(503, "upstream_unavailable", message);
+
+function operatorRoute(model: string, providerId: string, upstreamModel: string, entry: CatalogModel | undefined, src: RouteSources): ResolvedModel {
+  const provider = src.providers.get(providerId);
+  if (!provider) {
+    const hint = src.builtinBaseUrls.has(providerId) ? ` Save your own key with PUT /v1/byok-keys/${providerId} to use it.` : "";
+    throw new GatewayError(404, "model_not_found", `Provider "${providerId}" is not available on this gateway for "${model}".${hint}`, "model");
+  }
+  return builtinRoute(providerId, provider.baseUrl, provider.apiKey, entry?.upstreamModel ?? upstreamModel, entry);
+}
+
+function builtinRoute(providerId: string, baseUrl: string, apiKey: string, upstreamModel: string, entry: CatalogModel | undefined): ResolvedModel {
   return {
-    providerId: provider.id,
+    providerId,
     kind: "builtin",
-    baseUrl: provider.baseUrl,
-    apiKey: provider.apiKey,
+    baseUrl,
+    apiKey,
     extraHeaders: {},
     upstreamModel: entry?.upstreamModel ?? upstreamModel,
     byok: false,
@@ -59,16 +115,41 @@ export async function resolveRoute(model: string, caller: Caller, providers: Rea
   };
 }
 
-/** `<provider>/<model>`: the provider is everything before the first slash. */
-export function resolveModel(model: string, providers: ReadonlyMap<string, Provider>): { provider: Provider; upstreamModel: string } {
-  const slash = model.indexOf("/");
-  if (slash <= 0 || slash === model.length - 1) {
-    throw new GatewayError(404, "model_not_found", `Model "${model}" does not exist. Use "<provider>/<model>"; see GET /v1/models.`, "model");
-  }
-  const providerId = model.slice(0, slash);
-  const provider = providers.get(providerId);
-  if (!provider) {
-    throw new GatewayError(404, "model_not_found", `Provider "${providerId}" is not available on this gateway.`, "model");
-  }
-  return { provider, upstreamModel: model.slice(slash + 1) };
+function customRoute(providerId: string, upstreamModel: string, up: OpenedUpstream): ResolvedModel {
+  const meta = declaredModels(up.row.models).find((m) => m.id === upstreamModel);
+  const perMillion = (price: number | undefined) => (price === undefined ? undefined : Math.round(price * 1_000_000));
+  const input = perMillion(meta?.input_price);
+  const output = perMillion(meta?.output_price);
+  return {
+    providerId,
+    kind: "custom",
+    baseUrl: up.row.baseUrl.replace(/\/+$/, ""),
+    apiKey: up.apiKey,
+    extraHeaders: up.extraHeaders,
+    upstreamModel,
+    byok: true,
+    pricing: input !== undefined && output !== undefined ? { inputPerMillion: input, outputPerMillion: output } : null,
+    free: false,
+    entry: undefined,
+    guarded: true,
+  };
+}
+
+interface DeclaredModel {
+  id: string;
+  input_price?: number;
+  output_price?: number;
+}
+
+/** The upstream's `models` metadata, already validated when it was read; tolerant of absence. */
+function declaredModels(models: unknown): DeclaredModel[] {
+  if (!Array.isArray(models)) return [];
+  return models.flatMap((m: unknown): DeclaredModel[] => {
+    if (typeof m !== "object" || m === null) return [];
+    const id: unknown = Reflect.get(m, "id");
+    const input: unknown = Reflect.get(m, "input_price");
+    const output: unknown = Reflect.get(m, "output_price");
+    if (typeof id !== "string") return [];
+    return [{ id, ...(typeof input === "number" ? { input_price: input } : {}), ...(typeof output === "number" ? { output_price: output } : {}) }];
+  });
 }

@@ -52,3 +52,8 @@ export function enabledProviders(config: Config): Map<string, Provider> {
   }
   return out;
 }
+
+/** Where a built-in provider is reached (the operator's override or its public endpoint), keyed or not. */
+export function builtinBaseUrls(config: Config): Map<string, string> {
+  return new Map(BUILTINS.map((spec) => [spec.id, trimSlash(spec.baseUrl(config) ?? spec.defaultBaseUrl)]));
+}
