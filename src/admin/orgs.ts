@@ -23,6 +23,7 @@ export const orgRoutes = (svc: Services) => ({
     const id = request.params.id ?? "";
     if (!(await deleteOrg(svc.db, id))) throw new GatewayError(404, "org_not_found", `No organization "${id}".`);
     svc.identities.forgetAll();
+    svc.invalidateOwner({ type: "org", id });
     return new Response(null, { status: 204 });
   },
 
@@ -33,6 +34,8 @@ export const orgRoutes = (svc: Services) => ({
       throw new GatewayError(404, "not_found", `No organization "${id}" or no user "${userId}".`);
     }
     svc.identities.forgetRole(id, userId);
+    // Membership decides whose upstreams and keys the user reaches.
+    svc.invalidateOwner({ type: "user", id: userId });
     return json({ org_id: id, user_id: userId, role });
   },
 
@@ -40,6 +43,7 @@ export const orgRoutes = (svc: Services) => ({
     const { id = "", userId = "" } = request.params;
     if (!(await deleteMember(svc.db, id, userId))) throw new GatewayError(404, "not_found", `"${userId}" is not a member of "${id}".`);
     svc.identities.forgetRole(id, userId);
+    svc.invalidateOwner({ type: "user", id: userId });
     return new Response(null, { status: 204 });
   },
 });

@@ -34,6 +34,7 @@ export const userRoutes = (svc: Services) => ({
     if (!(await deleteUser(svc.db, id))) throw new GatewayError(404, "user_not_found", `No user "${id}".`);
     // Keys, memberships and secrets went with the row (ON DELETE CASCADE); forget what we cached.
     svc.identities.forgetAll();
+    svc.invalidateOwner({ type: "user", id });
     return new Response(null, { status: 204 });
   },
 

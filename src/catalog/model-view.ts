@@ -1,4 +1,6 @@
 import type { CatalogModel } from "./catalog-cache.ts";
+import type { OwnerUpstreamModels } from "./owner-models.ts";
+import { upstreamModelsSchema } from "./upstream-models.ts";
 
 // A fixed timestamp: `created` is required by the OpenAI shape but means nothing for a catalog entry.
 const CATALOG_CREATED = 1_735_689_600;
@@ -27,3 +29,21 @@ export const declaredModelView = (provider: string, model: string) => ({
   created: CATALOG_CREATED,
   owned_by: provider,
 });
+
+/** A custom upstream's declared models, as `<provider_id>/<model>` entries owned by its owner. */
+export function upstreamModelViews(up: OwnerUpstreamModels) {
+  const parsed = upstreamModelsSchema.safeParse(up.models);
+  // A row whose metadata no longer validates lists no models rather than failing the catalog.
+  const models = parsed.success ? parsed.data : [];
+  return models.map((m) => ({
+    id: `${up.providerId}/${m.id}`,
+    object: "model",
+    created: CATALOG_CREATED,
+    owned_by: up.owner.type === "org" ? `org:${up.owner.id}` : "you",
+    name: m.name ?? m.id,
+    provider: { id: up.providerId, name: up.displayName, owner: up.owner },
+    context_length: m.context_length ?? null,
+    pricing: { input: m.input_price ?? null, output: m.output_price ?? null },
+    free: false,
+  }));
+}

@@ -1,5 +1,6 @@
 import type { Caller } from "../auth/caller.ts";
 import type { CatalogCache, CatalogModel } from "../catalog/catalog-cache.ts";
+import { upstreamModelsSchema } from "../catalog/upstream-models.ts";
 import { GatewayError } from "../http/errors.ts";
 import type { Provider } from "../providers/builtin.ts";
 import type { OwnerScope } from "../routing/credential-rows.ts";
@@ -116,7 +117,8 @@ function builtinRoute(providerId: string, baseUrl: string, apiKey: string, upstr
 }
 
 function customRoute(providerId: string, upstreamModel: string, up: OpenedUpstream): ResolvedModel {
-  const meta = declaredModels(up.row.models).find((m) => m.id === upstreamModel);
+  const declared = upstreamModelsSchema.safeParse(up.row.models);
+  const meta = declared.success ? declared.data.find((m) => m.id === upstreamModel) : undefined;
   const perMillion = (price: number | undefined) => (price === undefined ? undefined : Math.round(price * 1_000_000));
   const input = perMillion(meta?.input_price);
   const output = perMillion(meta?.output_price);
@@ -133,23 +135,4 @@ function customRoute(providerId: string, upstreamModel: string, up: OpenedUpstre
     entry: undefined,
     guarded: true,
   };
-}
-
-interface DeclaredModel {
-  id: string;
-  input_price?: number;
-  output_price?: number;
-}
-
-/** The upstream's `models` metadata, already validated when it was read; tolerant of absence. */
-function declaredModels(models: unknown): DeclaredModel[] {
-  if (!Array.isArray(models)) return [];
-  return models.flatMap((m: unknown): DeclaredModel[] => {
-    if (typeof m !== "object" || m === null) return [];
-    const id: unknown = Reflect.get(m, "id");
-    const input: unknown = Reflect.get(m, "input_price");
-    const output: unknown = Reflect.get(m, "output_price");
-    if (typeof id !== "string") return [];
-    return [{ id, ...(typeof input === "number" ? { input_price: input } : {}), ...(typeof output === "number" ? { output_price: output } : {}) }];
-  });
 }

@@ -1,4 +1,6 @@
-import { declaredModelView, modelView } from "../catalog/model-view.ts";
+import { identify } from "../auth/identify.ts";
+import { declaredModelView, modelView, upstreamModelViews } from "../catalog/model-view.ts";
+import { ownerUpstreamModels } from "../catalog/owner-models.ts";
 import { sql } from "drizzle-orm";
 import { describeError } from "../http/describe-error.ts";
 import { GatewayError } from "../http/errors.ts";
@@ -11,12 +13,17 @@ import type { Services } from "../services.ts";
  * models operators declared with their providers in GATEWAY_PROVIDERS.
  */
 export function listModels(svc: Services, providers: ReadonlyMap<string, Provider>) {
-  return async () => {
+  return async (request: Request) => {
+    // Anonymous callers see the public catalog; a signed-in caller also their upstreams' models.
+    const caller = await identify(request, svc.auth);
     const catalog = await svc.catalog.all();
     const data: object[] = [];
     for (const m of catalog.values()) if (providers.has(m.provider)) data.push(modelView(m));
     for (const p of providers.values()) {
       for (const model of p.models) if (!catalog.has(`${p.id}/${model}`)) data.push(declaredModelView(p.id, model));
+    }
+    if (caller.kind !== "anonymous") {
+      for (const up of await ownerUpstreamModels(svc.db, caller)) data.push(...upstreamModelViews(up));
     }
     return json({ object: "list", data });
   };
