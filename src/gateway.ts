@@ -3,6 +3,7 @@ import { orgRoutes } from "./admin/orgs.ts";
 import { accountRoutes } from "./admin/keys-credits-models.ts";
 import { requireOperator } from "./admin/operator-auth.ts";
 import { userRoutes } from "./admin/users.ts";
+import { byokRoutes } from "./byok/routes.ts";
 import { chatCompletions } from "./chat/handler.ts";
 import { consoleLogger, standardDocument, type ExecutionContextLike, type GatewayDeps, type WaitUntil } from "./deps.ts";
 import type { RequestContext } from "./http/context.ts";
@@ -11,6 +12,7 @@ import { GatewayError, errorResponse, internalError } from "./http/errors.ts";
 import { apiKeyRoutes } from "./routes/api-keys.ts";
 import { healthz, listModels, readyz } from "./routes/models.ts";
 import { createServices } from "./services.ts";
+import { upstreamRoutes } from "./upstreams/routes/index.ts";
 
 export interface Gateway {
   fetch(request: Request, ctx?: ExecutionContextLike): Promise<Response>;
@@ -53,6 +55,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const orgs = orgRoutes(svc);
   const accounts = accountRoutes(svc);
   const keys = apiKeyRoutes(svc);
+  const upstreams = upstreamRoutes(svc);
+  const byok = byokRoutes(svc);
 
   router
     .get("/healthz", healthz)
@@ -62,6 +66,16 @@ export function createGateway(deps: GatewayDeps): Gateway {
     .get("/v1/api-keys", keys.list)
     .post("/v1/api-keys", keys.create)
     .delete("/v1/api-keys/:id", keys.revoke)
+    .get("/v1/upstreams", upstreams.list)
+    .post("/v1/upstreams", upstreams.create)
+    .get("/v1/upstreams/:id", upstreams.get)
+    .patch("/v1/upstreams/:id", upstreams.update)
+    .delete("/v1/upstreams/:id", upstreams.remove)
+    .post("/v1/upstreams/:id/test", upstreams.test)
+    .post("/v1/upstreams/:id/discover", upstreams.discover)
+    .get("/v1/byok-keys", byok.list)
+    .put("/v1/byok-keys/:provider", byok.put)
+    .delete("/v1/byok-keys/:provider", byok.remove)
     .post("/admin/users", operator(users.create))
     .delete("/admin/users/:id", operator(users.remove))
     .post("/admin/users/:id/pepper", operator(users.rotatePepper))

@@ -9,7 +9,6 @@ import type { Db } from "./db/db.ts";
 import type { RouteSources } from "./chat/resolve-model.ts";
 import { touchApiKey } from "./db/repos/api-keys.ts";
 import { builtinBaseUrls, enabledProviders } from "./providers/builtin.ts";
-import { credentialOpeners } from "./routing/openers.ts";
 import { OwnerRoutes } from "./routing/owner-routes.ts";
 import { createSecretBox, type SecretBox } from "./secrets/index.ts";
 import type { SsrfPolicy } from "./upstreams/ssrf.ts";
@@ -54,7 +53,7 @@ export function createServices(config: Config, db: Db, fetch: FetchLike, logger:
   const identities = cachedIdentities(db, { now });
   const secrets = config.GATEWAY_ENCRYPTION_KEYS ? createSecretBox(config.GATEWAY_ENCRYPTION_KEYS) : null;
   const catalog = new CatalogCache(db, { now });
-  const ownerRoutes = new OwnerRoutes(db, secrets, credentialOpeners, { now });
+  const ownerRoutes = new OwnerRoutes(db, secrets, { now });
   const verifyJwt = jwtVerifier({ secret: config.GATEWAY_JWT_SECRET, jwksUrl: config.GATEWAY_JWKS_URL });
   return {
     config,

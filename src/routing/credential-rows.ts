@@ -26,6 +26,7 @@ export interface UpstreamRow {
 export interface ByokRow {
   id: string;
   owner: Owner;
+  provider: string;
   keyEnc: string;
 }
 
@@ -59,7 +60,7 @@ export async function findCredentialRows(db: Db, scope: OwnerScope, providerId: 
       .from(customUpstreams)
       .where(and(eq(customUpstreams.providerId, providerId), eq(customUpstreams.enabled, true), scopeFilter(db, customUpstreams, scope))),
     db
-      .select({ id: byokKeys.id, ownerUserId: byokKeys.ownerUserId, ownerOrgId: byokKeys.ownerOrgId, keyEnc: byokKeys.keyEnc })
+      .select({ id: byokKeys.id, ownerUserId: byokKeys.ownerUserId, ownerOrgId: byokKeys.ownerOrgId, provider: byokKeys.provider, keyEnc: byokKeys.keyEnc })
       .from(byokKeys)
       .where(and(eq(byokKeys.provider, providerId), scopeFilter(db, byokKeys, scope))),
   ]);

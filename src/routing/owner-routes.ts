@@ -3,6 +3,8 @@
 // until a short TTL passes or a local write (svc.invalidateOwner) drops the cache.
 import { TtlCache } from "../cache/ttl-cache.ts";
 import type { Db } from "../db/db.ts";
+import { openByokKey } from "../db/repos/byok.ts";
+import { openUpstreamSecrets } from "../db/repos/upstreams.ts";
 import type { SecretBox } from "../secrets/index.ts";
 import { findCredentialRows, type ByokRow, type OwnerScope, type UpstreamRow } from "./credential-rows.ts";
 
@@ -23,11 +25,6 @@ export interface OwnerCredentials {
   byok: OpenedByok | "unusable" | undefined;
 }
 
-export interface Openers {
-  upstream(box: SecretBox, row: UpstreamRow): Promise<{ apiKey: string; extraHeaders: Record<string, string> }>;
-  byok(box: SecretBox, row: ByokRow): Promise<string>;
-}
-
 const NONE: OwnerCredentials = { upstream: undefined, byok: undefined };
 
 export class OwnerRoutes {
@@ -36,7 +33,6 @@ export class OwnerRoutes {
   constructor(
     private readonly db: Db,
     private readonly secrets: SecretBox | null,
-    private readonly open: Openers,
     opts: { ttlMs?: number; now?: () => number } = {},
   ) {
     const ttlMs = opts.ttlMs ?? 30_000;
@@ -59,8 +55,8 @@ export class OwnerRoutes {
     const { upstream, byok } = await findCredentialRows(this.db, scope, providerId);
     if (!upstream && !byok) return undefined;
     return {
-      upstream: upstream && (await this.#opened(() => this.open.upstream(this.#box(), upstream).then((s) => ({ row: upstream, ...s })))),
-      byok: byok && (await this.#opened(() => this.open.byok(this.#box(), byok).then((apiKey) => ({ row: byok, apiKey })))),
+      upstream: upstream && (await this.#opened(() => openUpstreamSecrets(this.#box(), upstream).then((s) => ({ row: upstream, ...s })))),
+      byok: byok && (await this.#opened(() => openByokKey(this.#box(), byok).then((apiKey) => ({ row: byok, apiKey })))),
     };
   }
 
