@@ -7,7 +7,7 @@ import { buildCloudflare } from "../../../scripts/build.ts";
 const WRANGLER_TOML = new URL("../../../adapters/cloudflare/wrangler.toml", import.meta.url);
 
 /** The two top-level keys we need; a TOML parser would be a dependency for two lines. */
-async function compatibility(): Promise<{ compatibilityDate: string; compatibilityFlags: string[] }> {
+export async function compatibility(): Promise<{ compatibilityDate: string; compatibilityFlags: string[] }> {
   const toml = await readFile(WRANGLER_TOML, "utf8");
   const date = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(toml)?.[1];
   if (!date) throw new Error("adapters/cloudflare/wrangler.toml has no compatibility_date");
