@@ -116,8 +116,8 @@ describe("warm path", () => {
     const statuses = await Promise.all(Array.from({ length: 100 }, () => chat(gw, apiKey).then((r) => r.status)));
     expect(statuses.every((s) => s === 200)).toBe(true);
     await settle();
-    // One key lookup, one user lookup, one catalog load, the caller's custom upstreams and BYOK
+    // One key lookup, one user lookup, one catalog load, the caller's organizations, custom upstreams and BYOK
     // keys for the provider, one throttled last-used update: each once, not once per request.
-    expect(neon.queries.length).toBeLessThanOrEqual(6);
+    expect(neon.queries.length).toBeLessThanOrEqual(7);
   });
 });

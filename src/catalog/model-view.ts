@@ -1,6 +1,5 @@
 import type { CatalogModel } from "./catalog-cache.ts";
-import type { OwnerUpstreamModels } from "./owner-models.ts";
-import { upstreamModelsSchema } from "./upstream-models.ts";
+import type { UpstreamModels } from "../db/repos/upstreams.ts";
 
 // A fixed timestamp: `created` is required by the OpenAI shape but means nothing for a catalog entry.
 const CATALOG_CREATED = 1_735_689_600;
@@ -31,11 +30,8 @@ export const declaredModelView = (provider: string, model: string) => ({
 });
 
 /** A custom upstream's declared models, as `<provider_id>/<model>` entries owned by its owner. */
-export function upstreamModelViews(up: OwnerUpstreamModels) {
-  const parsed = upstreamModelsSchema.safeParse(up.models);
-  // A row whose metadata no longer validates lists no models rather than failing the catalog.
-  const models = parsed.success ? parsed.data : [];
-  return models.map((m) => ({
+export function upstreamModelViews(up: UpstreamModels) {
+  return up.models.map((m) => ({
     id: `${up.providerId}/${m.id}`,
     object: "model",
     created: CATALOG_CREATED,

@@ -1,6 +1,5 @@
 import type { Caller } from "../auth/caller.ts";
 import type { CatalogCache, CatalogModel } from "../catalog/catalog-cache.ts";
-import { upstreamModelsSchema } from "../catalog/upstream-models.ts";
 import { GatewayError } from "../http/errors.ts";
 import type { Provider } from "../providers/builtin.ts";
 import type { OwnerScope } from "../routing/credential-rows.ts";
@@ -117,8 +116,7 @@ function builtinRoute(providerId: string, baseUrl: string, apiKey: string, upstr
 }
 
 function customRoute(providerId: string, upstreamModel: string, up: OpenedUpstream): ResolvedModel {
-  const declared = upstreamModelsSchema.safeParse(up.row.models);
-  const meta = declared.success ? declared.data.find((m) => m.id === upstreamModel) : undefined;
+  const meta = up.row.models.find((m) => m.id === upstreamModel);
   const perMillion = (price: number | undefined) => (price === undefined ? undefined : Math.round(price * 1_000_000));
   const input = perMillion(meta?.input_price);
   const output = perMillion(meta?.output_price);

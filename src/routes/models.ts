@@ -1,6 +1,7 @@
 import { identify } from "../auth/identify.ts";
 import { declaredModelView, modelView, upstreamModelViews } from "../catalog/model-view.ts";
-import { ownerUpstreamModels } from "../catalog/owner-models.ts";
+import { listUpstreamModels } from "../db/repos/upstreams.ts";
+import { scopeOwners, type OwnerScope } from "../routing/credential-rows.ts";
 import { sql } from "drizzle-orm";
 import { describeError } from "../http/describe-error.ts";
 import { GatewayError } from "../http/errors.ts";
@@ -23,7 +24,9 @@ export function listModels(svc: Services, providers: ReadonlyMap<string, Provide
       for (const model of p.models) if (!catalog.has(`${p.id}/${model}`)) data.push(declaredModelView(p.id, model));
     }
     if (caller.kind !== "anonymous") {
-      for (const up of await ownerUpstreamModels(svc.db, caller)) data.push(...upstreamModelViews(up));
+      // Both the caller's own and every organization's they belong to, whichever they act for.
+      const scope: OwnerScope = caller.kind === "org" ? { kind: "org", orgId: caller.orgId } : { kind: "user", userId: caller.userId };
+      for (const up of await listUpstreamModels(svc.db, await scopeOwners(svc.db, scope))) data.push(...upstreamModelViews(up));
     }
     return json({ object: "list", data });
   };

@@ -3,19 +3,19 @@
 // until a short TTL passes or a local write (svc.invalidateOwner) drops the cache.
 import { TtlCache } from "../cache/ttl-cache.ts";
 import type { Db } from "../db/db.ts";
-import { openByokKey } from "../db/repos/byok.ts";
-import { openUpstreamSecrets } from "../db/repos/upstreams.ts";
+import { openByokKey, type ByokRoute } from "../db/repos/byok.ts";
+import { openUpstreamSecrets, type UpstreamRoute } from "../db/repos/upstreams.ts";
 import type { SecretBox } from "../secrets/index.ts";
-import { findCredentialRows, type ByokRow, type OwnerScope, type UpstreamRow } from "./credential-rows.ts";
+import { findCredentialRows, type OwnerScope } from "./credential-rows.ts";
 
 export interface OpenedUpstream {
-  row: UpstreamRow;
+  row: UpstreamRoute;
   apiKey: string;
   extraHeaders: Record<string, string>;
 }
 
 export interface OpenedByok {
-  row: ByokRow;
+  row: ByokRoute;
   apiKey: string;
 }
 
