@@ -12,6 +12,7 @@ const MAX_BODY = 64 * 1024;
 
 export const ADMIN_TOKEN = "admin-token-for-conformance-0123456789";
 export const JWT_SECRET = "jwt-secret-for-conformance-0123456789abcdef";
+const ENCRYPTION_KEYS = "c1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
 export function conformanceSuite(runtime: string, start: Launcher, opts: { skip?: boolean } = {}): void {
   describe.skipIf(opts.skip === true)(`conformance on ${runtime}`, () => {
@@ -36,6 +37,12 @@ export function conformanceSuite(runtime: string, start: Launcher, opts: { skip?
         GATEWAY_TOTAL_TIMEOUT_MS: "2500",
         GATEWAY_ADMIN_TOKEN: ADMIN_TOKEN,
         GATEWAY_JWT_SECRET: JWT_SECRET,
+        GATEWAY_ENCRYPTION_KEYS: ENCRYPTION_KEYS,
+        // The mock listens on 127.0.0.1, which custom upstreams may use only when trusted.
+        GATEWAY_TRUSTED_UPSTREAM_HOSTS: "127.0.0.1",
+        // Rate counters of Redis-backed runs are keyed under this secret: a fresh one per run keeps
+        // earlier runs' anonymous requests (same client IP, same shared Redis) from counting.
+        GATEWAY_RATE_LIMIT_SECRET: `conformance-${crypto.randomUUID()}`,
       });
       admin = (method, path, body) =>
         fetch(`${gw.url}${path}`, {
@@ -48,6 +55,8 @@ export function conformanceSuite(runtime: string, start: Launcher, opts: { skip?
       const key = await admin("POST", "/admin/api-keys", { owner: { type: "user", id: userId }, name: "conformance" });
       expect(key.status).toBe(201);
       apiKey = ((await key.json()) as { key: string }).key;
+      // Paid models need credit on the acting owner.
+      expect((await admin("POST", "/admin/credits", { owner: { type: "user", id: userId }, amount_microdollars: 1_000_000_000 })).status).toBe(200);
       for (const model of [
         { id: "openai/mock-model", provider: "openai", input_price: 0.15, output_price: 0.6 },
         { id: "openai/free-mock", provider: "openai", upstream_model: "mock-model", free: true },
@@ -337,6 +346,7 @@ export function conformanceSuite(runtime: string, start: Launcher, opts: { skip?
       it("acts for an organization only when the caller is a member", async () => {
         const orgId = `org-${crypto.randomUUID()}`;
         expect((await admin("POST", "/admin/orgs", { id: orgId, name: "Conformance Inc" })).status).toBe(201);
+        expect((await admin("POST", "/admin/credits", { owner: { type: "org", id: orgId }, amount_microdollars: 1_000_000 })).status).toBe(200);
         const asOrg = { headers: { "content-type": "application/json", authorization: `Bearer ${apiKey}`, "x-gateway-org": orgId } };
         const body = JSON.stringify({ model: "openai/mock-model", messages: hi });
         const url = `${gw.url}/v1/chat/completions`;
@@ -366,9 +376,62 @@ export function conformanceSuite(runtime: string, start: Launcher, opts: { skip?
         await expectError(await fetch(`${gw.url}/admin/users`, { method: "POST", body: "{}", headers: { authorization: "Bearer wrong" } }), 401, "invalid_token");
         const bad = await expectError(await admin("POST", "/admin/credits", { owner: { type: "user", id: userId }, amount_microdollars: "lots" }), 400, "invalid_body");
         expect(bad.param).toBe("amount_microdollars");
-        const credit = await admin("POST", "/admin/credits", { owner: { type: "user", id: userId }, amount_microdollars: 5_000_000 });
+        const fresh = `user-${crypto.randomUUID()}`;
+        expect((await admin("POST", "/admin/users", { id: fresh })).status).toBe(201);
+        const credit = await admin("POST", "/admin/credits", { owner: { type: "user", id: fresh }, amount_microdollars: 5_000_000 });
         expect(await credit.json()).toMatchObject({ balance_microdollars: 5_000_000 });
         await expectError(await admin("DELETE", "/admin/users/nobody-here"), 404, "user_not_found");
+      });
+    });
+
+    describe("custom upstreams and BYOK keys", () => {
+      const OWN_KEY = "sk-own-upstream-conformance-0123";
+      const BYOK_KEY = "sk-byok-openai-conformance-4567";
+      const self = () => ({ authorization: `Bearer ${apiKey}`, "content-type": "application/json" });
+      const lastChat = () => mock.requests.filter((r) => r.path.endsWith("/chat/completions")).at(-1);
+
+      it("routes <provider_id>/<model> to the caller's own upstream with its sealed key and headers", async () => {
+        const created = await fetch(`${gw.url}/v1/upstreams`, {
+          method: "POST",
+          headers: self(),
+          body: JSON.stringify({ provider_id: "own", display_name: "Own", base_url: mock.baseUrl, api_key: OWN_KEY, extra_headers: { "x-own": "yes" }, models: [{ id: "mock-model" }] }),
+        });
+        expect(created.status).toBe(201);
+        const view = (await created.json()) as { id: string };
+        expect(JSON.stringify(view)).not.toContain(OWN_KEY);
+
+        const res = await chat({ model: "own/mock-model", messages: hi });
+        expect(res.status).toBe(200);
+        expect(res.headers.get("x-gateway-provider")).toBe("own");
+        expect(((await res.json()) as { model: string }).model).toBe("own/mock-model");
+        expect(lastChat()?.headers).toMatchObject({ authorization: `Bearer ${OWN_KEY}`, "x-own": "yes" });
+        expect(lastChat()?.body).toMatchObject({ model: "mock-model" });
+
+        const models = (await (await fetch(`${gw.url}/v1/models`, { headers: self() })).json()) as { data: { id: string }[] };
+        expect(models.data.map((m) => m.id)).toContain("own/mock-model");
+        expect((await fetch(`${gw.url}/v1/upstreams/${view.id}`, { method: "DELETE", headers: self() })).status).toBe(204);
+        await expectError(await chat({ model: "own/mock-model", messages: hi }), 404, "model_not_found");
+      });
+
+      it("uses the caller's saved key for a built-in provider, and the operator's once it is deleted", async () => {
+        const saved = await fetch(`${gw.url}/v1/byok-keys/openai`, { method: "PUT", headers: self(), body: JSON.stringify({ api_key: BYOK_KEY }) });
+        expect(saved.status).toBe(200);
+        expect(JSON.stringify(await saved.json())).not.toContain(BYOK_KEY);
+        expect((await chat({ model: "openai/mock-model", messages: hi })).status).toBe(200);
+        expect(lastChat()?.headers.authorization).toBe(`Bearer ${BYOK_KEY}`);
+        expect((await fetch(`${gw.url}/v1/byok-keys/openai`, { method: "DELETE", headers: self() })).status).toBe(204);
+        expect((await chat({ model: "openai/mock-model", messages: hi })).status).toBe(200);
+        expect(lastChat()?.headers.authorization).toBe(`Bearer ${UPSTREAM_KEY}`);
+      });
+
+      it("refuses an upstream URL that points inside the network", async () => {
+        const res = await fetch(`${gw.url}/v1/upstreams`, {
+          method: "POST",
+          headers: self(),
+          body: JSON.stringify({ provider_id: "meta", display_name: "x", base_url: "https://[::ffff:169.254.169.254]/v1", api_key: "sk-meta-0000000000" }),
+        });
+        const err = await expectError(res, 400, "unsafe_upstream_url");
+        expect(err.message).toContain("169.254.169.254");
       });
     });
 
