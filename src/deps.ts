@@ -1,6 +1,7 @@
 import type { KeyHasher } from "./auth/hash-key.ts";
 import type { Config } from "./config/schema.ts";
 import type { Db } from "./db/db.ts";
+import type { ClientIpSource } from "./http/client-ip.ts";
 import type { CounterStore } from "./limits/index.ts";
 
 /** The upstream transport: any function shaped like the standard fetch. */
@@ -42,6 +43,11 @@ export interface GatewayDeps {
    * costs a thread-pool round trip per request, so the Node adapter hands over a synchronous one.
    */
   hashKey?: KeyHasher;
+  /**
+   * The caller's IP from the platform's trusted source (src/http/client-ip.ts), for anonymous
+   * rate limits. Absent or null: every such caller shares one "unknown" bucket.
+   */
+  clientIp?: ClientIpSource;
 }
 
 /** What a platform passes along with each request (Workers' ExecutionContext and the like). */

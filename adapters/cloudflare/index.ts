@@ -1,6 +1,7 @@
 // Cloudflare Workers entry: bindings -> config -> gateway. Built once per isolate, rebuilt
 // only if the runtime hands over a different env object.
 import { createGateway, edgeStorage, parseConfig, type Gateway } from "../../src/index.ts";
+import { cloudflareClientIp } from "../../src/http/client-ip.ts";
 
 interface ExecutionContext {
   waitUntil(promise: Promise<unknown>): void;
@@ -22,7 +23,8 @@ export default {
     if (built?.env !== env) {
       // A ConfigError thrown here fails the Worker with a message naming the setting.
       const config = parseConfig(stringBindings(env));
-      built = { env, gateway: createGateway({ config, ...edgeStorage(config, "Cloudflare Workers"), fetch: (input, init) => fetch(input, init) }) };
+      const gateway = createGateway({ config, ...edgeStorage(config, "Cloudflare Workers"), fetch: (input, init) => fetch(input, init), clientIp: cloudflareClientIp });
+      built = { env, gateway };
     }
     return built.gateway.fetch(request, ctx);
   },

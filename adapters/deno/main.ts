@@ -13,7 +13,9 @@ try {
   }
   throw err;
 }
-const gateway = createGateway({ config, ...storage, fetch: (input, init) => fetch(input, init) });
+// The client IP is the connection's peer address, which Deno.serve hands to the handler only.
+const peers = new WeakMap<Request, string>();
+const gateway = createGateway({ config, ...storage, fetch: (input, init) => fetch(input, init), clientIp: (request) => peers.get(request) ?? null });
 
 Deno.serve(
   {
@@ -21,5 +23,9 @@ Deno.serve(
     hostname: Deno.env.get("HOST") ?? "127.0.0.1",
     onListen: ({ hostname, port }) => console.log(`edgegate (deno) listening on http://${hostname}:${port}`),
   },
-  (request) => gateway.fetch(request),
+  (request, info) => {
+    const addr = info.remoteAddr;
+    if (addr.transport === "tcp" || addr.transport === "udp") peers.set(request, addr.hostname);
+    return gateway.fetch(request);
+  },
 );

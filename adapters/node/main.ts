@@ -1,6 +1,7 @@
 // `npm start`: the gateway on Node, configured from process.env. Without DATABASE_URL it runs
 // on an embedded PGlite in .data/ (created and migrated here), with in-memory rate counters.
 import { ConfigError, createGateway, parseConfig, useNeonEndpoint } from "../../src/index.ts";
+import { nodeClientIp } from "./client-ip.ts";
 import { nodeCounters } from "./counters.ts";
 import { openNodeDb } from "./db.ts";
 import { documentFactory } from "./document-response.ts";
@@ -24,7 +25,7 @@ try {
 useNeonEndpoint(config);
 const store = await openNodeDb({ DATABASE_URL: config.DATABASE_URL, NEON_FETCH_ENDPOINT: config.NEON_FETCH_ENDPOINT });
 const { counters, kind } = nodeCounters(config);
-const gateway = createGateway({ config, db: store.db, counters, fetch: createPooledFetch(), document: documentFactory, hashKey: nodeHashKey });
+const gateway = createGateway({ config, db: store.db, counters, fetch: createPooledFetch(), document: documentFactory, hashKey: nodeHashKey, clientIp: nodeClientIp });
 
 const host = process.env.HOST ?? "127.0.0.1";
 const { url, close } = await serveNode(gateway.fetch, config.PORT, host);

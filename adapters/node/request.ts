@@ -8,6 +8,8 @@ import type { IncomingMessage } from "node:http";
 export class NodeRequest implements Request {
   readonly method: string;
   readonly url: string;
+  /** The peer's address as the socket reports it: the trusted client IP on Node. */
+  readonly remoteAddress: string | null;
   #req: IncomingMessage;
   #headers: Headers | undefined;
   #aborter: AbortController | undefined;
@@ -18,6 +20,7 @@ export class NodeRequest implements Request {
     this.#req = req;
     this.method = req.method ?? "GET";
     this.url = url;
+    this.remoteAddress = req.socket.remoteAddress ?? null;
   }
 
   /** Called by the server when the client went away before the response finished. */

@@ -1,5 +1,6 @@
 // Vercel Edge Function entry. Vercel exposes project env vars as process.env on the Edge runtime.
 import { createGateway, edgeStorage, parseConfig, type Gateway } from "../../src/index.ts";
+import { vercelClientIp } from "../../src/http/client-ip.ts";
 
 export const config = { runtime: "edge" };
 
@@ -12,7 +13,7 @@ let gateway: Gateway | undefined;
 export default function handler(request: Request, context?: EdgeContext): Promise<Response> {
   if (!gateway) {
     const config = parseConfig(process.env);
-    gateway = createGateway({ config, ...edgeStorage(config, "Vercel Edge"), fetch: (input, init) => fetch(input, init) });
+    gateway = createGateway({ config, ...edgeStorage(config, "Vercel Edge"), fetch: (input, init) => fetch(input, init), clientIp: vercelClientIp });
   }
   return gateway.fetch(request, context);
 }

@@ -72,6 +72,19 @@ export const envSchema = z.object({
   GATEWAY_MAX_BODY_BYTES: intWithDefault(4 * 1024 * 1024, 1024),
   GATEWAY_FIRST_BYTE_TIMEOUT_MS: intWithDefault(60_000, 1),
   GATEWAY_TOTAL_TIMEOUT_MS: intWithDefault(600_000, 1),
+  // Rate limits (src/policy/rate-limit.ts). Anonymous callers may use free models only, limited
+  // per client IP and, all of them together, by one anonymous quota; 0 closes anonymous access.
+  GATEWAY_ANON_IP_LIMIT: intWithDefault(200, 0),
+  GATEWAY_ANON_IP_WINDOW_S: intWithDefault(3600, 1),
+  GATEWAY_ANON_QUOTA: intWithDefault(10_000, 0),
+  GATEWAY_ANON_QUOTA_WINDOW_S: intWithDefault(86_400, 1),
+  /** Per API key (or JWT user) when the key sets none; 0 = no default limit. */
+  GATEWAY_DEFAULT_RPM: intWithDefault(0, 0),
+  GATEWAY_DEFAULT_TPM: intWithDefault(0, 0),
+  /** Completion tokens a TPM reservation assumes when the request sets no max_tokens. */
+  GATEWAY_ESTIMATE_COMPLETION_TOKENS: intWithDefault(1024, 1),
+  /** HMAC key for identifiers in rate-counter keys (client IPs); keeps them irreversible. */
+  GATEWAY_RATE_LIMIT_SECRET: optionalString.pipe(z.string().min(16, "must be at least 16 characters").optional()),
   OPENAI_API_KEY: optionalString,
   OPENAI_BASE_URL: optionalUrl,
   OPENROUTER_API_KEY: optionalString,

@@ -32,6 +32,8 @@ export function edgeStorage(config: Config, platform: string): EdgeStorage {
     token: config.UPSTASH_REDIS_REST_TOKEN,
     // A hung counter store must not hang requests: each call gets its own deadline.
     signal: () => AbortSignal.timeout(1_000),
+    // No client-side retries: an outage must be answered now (see src/limits/breaker.ts), not after backoff.
+    retry: false,
   });
   return { db: createNeonDb(config.DATABASE_URL), counters: createUpstashCounters(redis) };
 }

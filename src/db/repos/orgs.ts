@@ -29,6 +29,11 @@ export const orgSettingsSchema = z.object({
   data_collection: z.enum(["allow", "deny"]).optional(),
   /** Auto-routing rules; their shape belongs to the routing step, which validates them again. */
   auto_routing: z.record(z.string(), z.unknown()).optional(),
+  /** The organization's own limits across all its keys and members (src/policy/org-policy.ts). */
+  rate_limits: z
+    .object({ rpm: z.number().int().min(0).nullable().optional(), tpm: z.number().int().min(0).nullable().optional() })
+    .strict()
+    .optional(),
 });
 
 export type OrgSettings = z.infer<typeof orgSettingsSchema>;

@@ -3,6 +3,7 @@
 import { nodeCounters } from "../../../adapters/node/counters.ts";
 import { openNodeDb } from "../../../adapters/node/db.ts";
 import { documentFactory } from "../../../adapters/node/document-response.ts";
+import { nodeClientIp } from "../../../adapters/node/client-ip.ts";
 import { nodeHashKey } from "../../../adapters/node/hash-key.ts";
 import { serveNode } from "../../../adapters/node/server.ts";
 import { createPooledFetch } from "../../../adapters/node/transport.ts";
@@ -13,7 +14,7 @@ export async function startNode(env: Record<string, string>): Promise<{ url: str
   useNeonEndpoint(config);
   const store = await openNodeDb({ DATABASE_URL: config.DATABASE_URL ?? "memory://", NEON_FETCH_ENDPOINT: config.NEON_FETCH_ENDPOINT });
   const transport = createPooledFetch();
-  const gateway = createGateway({ config, db: store.db, counters: nodeCounters(config).counters, fetch: transport, document: documentFactory, hashKey: nodeHashKey });
+  const gateway = createGateway({ config, db: store.db, counters: nodeCounters(config).counters, fetch: transport, document: documentFactory, hashKey: nodeHashKey, clientIp: nodeClientIp });
   const server = await serveNode(gateway.fetch, 0);
   return {
     url: server.url,
