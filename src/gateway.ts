@@ -4,12 +4,16 @@ import { accountRoutes } from "./admin/keys-credits-models.ts";
 import { requireOperator } from "./admin/operator-auth.ts";
 import { userRoutes } from "./admin/users.ts";
 import { byokRoutes } from "./byok/routes.ts";
+import { Accountant } from "./accounting/accountant.ts";
 import { chatCompletions } from "./chat/handler.ts";
 import { consoleLogger, standardDocument, type ExecutionContextLike, type GatewayDeps, type WaitUntil } from "./deps.ts";
 import type { RequestContext } from "./http/context.ts";
 import { describeError } from "./http/describe-error.ts";
 import { GatewayError, errorResponse, internalError } from "./http/errors.ts";
+import { Policy } from "./policy/index.ts";
 import { apiKeyRoutes } from "./routes/api-keys.ts";
+import { orgSettingsRoutes } from "./routes/org-settings.ts";
+import { usageRoute } from "./routes/usage.ts";
 import { healthz, listModels, readyz } from "./routes/models.ts";
 import { createServices } from "./services.ts";
 import { upstreamRoutes } from "./upstreams/routes/index.ts";
@@ -57,12 +61,20 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const keys = apiKeyRoutes(svc);
   const upstreams = upstreamRoutes(svc);
   const byok = byokRoutes(svc);
+  // Admission (allow-lists, credit, rate limits) and accounting for the chat route.
+  const policy = new Policy({ config: deps.config, db: deps.db, counters: deps.counters, logger, now, clientIp: deps.clientIp });
+  svc.onInvalidateOwner((owner) => policy.credit.forget(owner));
+  const accountant = new Accountant({ db: deps.db, logger, credit: policy.credit, limiter: policy.limiter });
+  const orgSettings = orgSettingsRoutes(svc, policy.orgs);
 
   router
     .get("/healthz", healthz)
     .get("/readyz", readyz(svc))
     .get("/v1/models", listModels(svc, svc.routes.providers))
-    .post("/v1/chat/completions", chatCompletions({ config: deps.config, svc, fetch: deps.fetch, document: deps.document ?? standardDocument }))
+    .post("/v1/chat/completions", chatCompletions({ config: deps.config, svc, fetch: deps.fetch, document: deps.document ?? standardDocument, policy, accountant }))
+    .get("/v1/usage", usageRoute(svc))
+    .get("/v1/orgs/:id/settings", orgSettings.get)
+    .put("/v1/orgs/:id/settings", orgSettings.put)
     .get("/v1/api-keys", keys.list)
     .post("/v1/api-keys", keys.create)
     .delete("/v1/api-keys/:id", keys.revoke)

@@ -27,6 +27,8 @@ export const accountRoutes = (svc: Services) => ({
     const { owner, amount_microdollars } = await readJson(request, creditsBody);
     const balance = await addCredit(svc.db, owner, amount_microdollars);
     if (balance === undefined) throw new GatewayError(404, "owner_not_found", `No ${owner.type} "${owner.id}".`);
+    // The cached balance of this isolate would refuse the owner until it expired.
+    svc.invalidateOwner(owner);
     return json({ owner, balance_microdollars: balance });
   },
 

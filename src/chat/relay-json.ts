@@ -1,6 +1,13 @@
 import { GatewayError } from "../http/errors.ts";
 import type { UpstreamCall } from "./upstream-call.ts";
-import { asUsage, type Usage } from "./usage.ts";
+import { asUsage, choicesChars, type Usage } from "./usage.ts";
+
+export interface JsonRelay {
+  text: string;
+  usage: Usage | undefined;
+  /** Characters of generated text, for an estimate when the upstream reported no usage. */
+  generatedChars: number;
+}
 
 /**
  * Reads a whole non-streaming answer (it is one JSON document, so there is nothing to relay
@@ -10,7 +17,7 @@ export async function relayJson(
   upstream: Response,
   call: UpstreamCall,
   rewriteModel: (json: string) => string,
-): Promise<{ text: string; usage: Usage | undefined }> {
+): Promise<JsonRelay> {
   let text: string;
   try {
     text = await upstream.text();
@@ -25,6 +32,7 @@ export async function relayJson(
   } catch {
     throw new GatewayError(502, "upstream_error", "The upstream returned a malformed JSON response.");
   }
-  const usage = typeof parsed === "object" && parsed !== null && "usage" in parsed ? asUsage(parsed.usage) : undefined;
-  return { text: rewriteModel(text), usage };
+  if (typeof parsed !== "object" || parsed === null) return { text: rewriteModel(text), usage: undefined, generatedChars: 0 };
+  const usage = "usage" in parsed ? asUsage(parsed.usage) : undefined;
+  return { text: rewriteModel(text), usage, generatedChars: usage ? 0 : choicesChars(parsed, "message") };
 }

@@ -1,7 +1,7 @@
 import { errorBody, type GatewayError } from "../http/errors.ts";
 import { SSE_DONE, splitEvents, sseData } from "./sse.ts";
 import type { UpstreamCall } from "./upstream-call.ts";
-import { asUsage, type Usage } from "./usage.ts";
+import { asUsage, choicesChars, type Usage } from "./usage.ts";
 
 export type StreamEnd = "completed" | "client_aborted" | "upstream_failed";
 
@@ -11,7 +11,11 @@ export interface StreamRelay {
   rewriteModel: (json: string) => string;
   /** False when the client did not ask for usage: the usage-only chunk we requested is dropped. */
   forwardUsageChunk: boolean;
-  onEnd?: (end: StreamEnd, usage: Usage | undefined) => void;
+  /**
+   * Called once, when the stream ends however it ends, with the upstream's usage if it sent any
+   * and the characters of generated text relayed so far (for an estimate when it did not).
+   */
+  onEnd?: (end: StreamEnd, usage: Usage | undefined, generatedChars: number) => void;
 }
 
 const encoder = new TextEncoder();
@@ -28,13 +32,14 @@ export async function relayStream(opts: StreamRelay): Promise<ReadableStream<Uin
   const decoder = new TextDecoder();
   let buffer = "";
   let usage: Usage | undefined;
+  let generated = 0;
   let ended = false;
 
   const end = (how: StreamEnd) => {
     if (ended) return;
     ended = true;
     call.finish();
-    opts.onEnd?.(how, usage);
+    opts.onEnd?.(how, usage, generated);
   };
 
   /** Turns upstream bytes into what the client gets; `done` once [DONE] or a fatal error passed. */
@@ -55,13 +60,18 @@ export async function relayStream(opts: StreamRelay): Promise<ReadableStream<Uin
       } catch {
         return { out: out + failureEvents("The upstream sent a malformed stream event."), done: true, failed: true };
       }
-      if (typeof parsed === "object" && parsed !== null && "usage" in parsed) {
-        const found = asUsage(parsed.usage);
-        if (found) {
-          usage = found;
-          const choices = "choices" in parsed ? parsed.choices : undefined;
-          if (!forwardUsageChunk && Array.isArray(choices) && choices.length === 0) continue;
+      if (typeof parsed === "object" && parsed !== null) {
+        // Usage arrives in the last chunk; until then count what was generated, so a stream cut
+        // short (client gone, upstream failed) can still be billed for what it delivered.
+        if ("usage" in parsed && parsed.usage !== null) {
+          const found = asUsage(parsed.usage);
+          if (found) {
+            usage = found;
+            const choices = "choices" in parsed ? parsed.choices : undefined;
+            if (!forwardUsageChunk && Array.isArray(choices) && choices.length === 0) continue;
+          }
         }
+        generated += choicesChars(parsed, "delta");
       }
       out += sseData(rewriteModel(ev.data));
     }

@@ -1,0 +1,110 @@
+// Pipeline step "schedule background work": once a request has ended, turn what happened into
+// one usage row (tokens, cost, timings), charge it, and correct the caller's token
+// reservations. Runs in waitUntil, never in front of the client; never throws.
+import type { Owner } from "../auth/caller.ts";
+import type { ResolvedModel } from "../chat/resolve-model.ts";
+import type { Usage } from "../chat/usage.ts";
+import type { Logger } from "../deps.ts";
+import type { Db } from "../db/db.ts";
+import { describeError } from "../http/describe-error.ts";
+import type { CreditGuard } from "../policy/credit.ts";
+import { estimatePromptTokens, tokensForChars } from "../policy/estimate.ts";
+import type { RateLimiter, Reservation } from "../policy/rate-limit.ts";
+import { costMicrodollars } from "./cost.ts";
+import { LedgerWriter, type LedgerWriterOptions } from "./ledger-writer.ts";
+
+/** Everything known about a request once it has ended. */
+export interface RequestOutcome {
+  requestId: string;
+  /** Who pays; null (anonymous) records no row but still settles reservations. */
+  owner: Owner | null;
+  apiKeyId: string | null;
+  /** The model id the client sent. */
+  model: string;
+  route: ResolvedModel;
+  /** The request's `messages`, for a prompt estimate when the upstream reported no usage. */
+  messages: unknown;
+  /** The HTTP status the client received. */
+  status: number;
+  startedAt: number;
+  /** When the upstream's first byte arrived (headers, or a stream's first chunk). */
+  firstByteAt: number | null;
+  endedAt: number;
+  /** Real usage when the upstream reported it. */
+  usage: Usage | undefined;
+  /** Generated text relayed to the client, for an estimate without usage. */
+  generatedChars: number;
+  reservations: readonly Reservation[];
+}
+
+export interface AccountantDeps {
+  db: Db;
+  logger: Logger;
+  credit: CreditGuard;
+  limiter: RateLimiter;
+  writer?: LedgerWriterOptions;
+}
+
+const ms = (n: number) => Math.max(0, Math.round(n));
+
+export class Accountant {
+  readonly writer: LedgerWriter;
+  readonly #credit: CreditGuard;
+  readonly #limiter: RateLimiter;
+  readonly #logger: Logger;
+
+  constructor(deps: AccountantDeps) {
+    this.writer = new LedgerWriter(deps.db, deps.logger, deps.writer);
+    this.#credit = deps.credit;
+    this.#limiter = deps.limiter;
+    this.#logger = deps.logger;
+  }
+
+  /** Records and settles one request. Resolves when done; never rejects. */
+  record(o: RequestOutcome): Promise<void> {
+    let write: Promise<void> | undefined;
+    let actual = 0;
+    try {
+      const { prompt, completion, estimated } = tokensOf(o);
+      actual = prompt + completion;
+      if (o.owner !== null) {
+        // BYOK: the provider bills the caller directly; free or unpriced: nobody is billed.
+        const cost = o.route.byok || o.route.free ? 0 : costMicrodollars(prompt, completion, o.route.pricing);
+        if (cost > 0) this.#credit.debit(o.owner, cost);
+        write = this.writer.write({
+          requestId: o.requestId,
+          owner: o.owner,
+          apiKeyId: o.apiKeyId,
+          model: o.model,
+          provider: o.route.providerId,
+          upstreamModel: o.route.upstreamModel,
+          byok: o.route.byok,
+          promptTokens: prompt,
+          completionTokens: completion,
+          estimated,
+          costMicrodollars: cost,
+          status: o.status,
+          latencyMs: ms(o.endedAt - o.startedAt),
+          ttfbMs: o.firstByteAt === null ? null : ms(o.firstByteAt - o.startedAt),
+        });
+      }
+    } catch (err) {
+      this.#logger.error("accounting failed", { requestId: o.requestId, error: describeError(err) });
+    }
+    // Both never reject: the writer and the limiter log their own failures.
+    if (o.reservations.length === 0) return write ?? Promise.resolve();
+    const settled = Promise.all(o.reservations.map((r) => this.#limiter.settle(r, actual)));
+    return write ? Promise.all([write, settled]).then(() => {}) : settled.then(() => {});
+  }
+}
+
+/**
+ * Tokens to bill: the upstream's own count when it sent one; otherwise an estimate from the
+ * prompt and from the text the client actually received (a stream cut short is billed for
+ * what it delivered). A failed request that produced nothing is billed nothing.
+ */
+function tokensOf(o: RequestOutcome): { prompt: number; completion: number; estimated: boolean } {
+  if (o.usage) return { prompt: o.usage.prompt_tokens, completion: o.usage.completion_tokens, estimated: false };
+  if (o.status >= 400 && o.generatedChars === 0) return { prompt: 0, completion: 0, estimated: false };
+  return { prompt: estimatePromptTokens(o.messages), completion: tokensForChars(o.generatedChars), estimated: true };
+}

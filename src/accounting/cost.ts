@@ -1,0 +1,15 @@
+import type { Pricing } from "../chat/resolve-model.ts";
+
+/**
+ * What a request costs, in integer microdollars: tokens times the per-million prices, rounded
+ * up (a request is never free because it was small). No pricing: not billed.
+ */
+export function costMicrodollars(promptTokens: number, completionTokens: number, pricing: Pricing | null): number {
+  if (pricing === null) return 0;
+  const scaled = promptTokens * pricing.inputPerMillion + completionTokens * pricing.outputPerMillion;
+  if (scaled <= Number.MAX_SAFE_INTEGER) return Math.ceil(scaled / 1_000_000);
+  // Beyond 2^53 the float product is inexact; count it exactly instead (rare: huge prices).
+  const big = (n: number) => BigInt(Math.round(n));
+  const exact = big(promptTokens) * big(pricing.inputPerMillion) + big(completionTokens) * big(pricing.outputPerMillion);
+  return Number((exact + 999_999n) / 1_000_000n);
+}
