@@ -85,6 +85,8 @@ beforeAll(async () => {
     expect((await post("/admin/users", "admin", { id })).status).toBe(201);
     const key = await post("/admin/api-keys", "admin", { owner: { type: "user", id } });
     keys[id] = (key.body as { key: string }).key;
+    // openai/mock-model is a paid catalog model: the operator-key calls below need credit.
+    expect((await post("/admin/credits", "admin", { owner: { type: "user", id }, amount_microdollars: 10_000_000 })).status).toBe(200);
   }
   expect((await post("/admin/orgs", "admin", { id: "acme", name: "Acme" })).status).toBe(201);
   expect((await post("/admin/orgs/acme/members/alice", "admin", { role: "admin" }, "PUT")).status).toBe(200);
