@@ -42,8 +42,9 @@ async function main(options: BenchOptions) {
   log(`bench: node ${process.version}, ${cpus().length} cpus, ${options.quick ? "QUICK smoke run" : "full run"}; ${mode}`);
   log(`  settings: ${JSON.stringify(options)}`);
   const loadBefore = loadavg();
-  const { mockUrl, targets } = await startTargets(options.targets);
+  const { mockUrl, targets, database } = await startTargets(options.targets);
   log(`  mock upstream ${mockUrl}; ${targets.map((t) => `${t.name} ${t.origin}`).join(", ")}`);
+  if (database) log(`  edgegate: API key auth, rate limits and accounting on; database: ${database}`);
 
   const failures = new Map<TargetName, Failed>();
   for (const t of targets) {

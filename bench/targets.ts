@@ -4,6 +4,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createServer, type AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { request } from "undici";
+import pg from "pg";
+import { migratePostgres } from "../adapters/node/db.ts";
 import type { TargetName } from "./options.ts";
 
 export interface Target {
@@ -148,20 +150,58 @@ async function operator(origin: string, token: string, path: string, body: unkno
  * the operator API) and the model in its catalog. The bench's warm-up fills the per-isolate
  * caches, so the measured requests take the warm path. The database is an in-memory PGlite.
  */
-async function startEdgegate(mockUrl: string): Promise<Target> {
+/**
+ * The database edgegate runs on in the bench. Accounting writes one ledger row per request, so
+ * where that row goes is part of what is measured: a self-hosted Node deployment uses
+ * PostgreSQL (DATABASE_URL=postgres://…), which the bench uses when one answers on
+ * 127.0.0.1:5432 (a fresh `edgegate_bench` database); otherwise the embedded PGlite, whose
+ * WASM engine runs on the gateway's own event loop. BENCH_DATABASE_URL overrides both.
+ */
+export async function benchDatabase(): Promise<{ url: string; label: string }> {
+  const given = process.env.BENCH_DATABASE_URL;
+  if (given) return { url: given, label: given === "memory://" ? "embedded PGlite (in memory)" : "BENCH_DATABASE_URL" };
+  const admin = new pg.Client({ connectionString: "postgres://postgres@127.0.0.1:5432/postgres", connectionTimeoutMillis: 1000 });
+  try {
+    await admin.connect();
+  } catch {
+    return { url: "memory://", label: "embedded PGlite (in memory; no PostgreSQL on 127.0.0.1:5432)" };
+  }
+  try {
+    await admin.query("DROP DATABASE IF EXISTS edgegate_bench WITH (FORCE)");
+    await admin.query("CREATE DATABASE edgegate_bench");
+  } finally {
+    await admin.end();
+  }
+  const url = "postgres://postgres@127.0.0.1:5432/edgegate_bench";
+  const pool = new pg.Pool({ connectionString: url });
+  try {
+    await migratePostgres(pool);
+  } finally {
+    await pool.end();
+  }
+  return { url, label: "PostgreSQL on 127.0.0.1:5432 (database edgegate_bench)" };
+}
+
+async function startEdgegate(mockUrl: string, databaseUrl: string): Promise<Target> {
   const port = await freePort();
   const adminToken = `bench-admin-${crypto.randomUUID()}`;
   const child = launch("edgegate (node adapter)", ["--import", "tsx", "adapters/node/main.ts"], {
     PORT: String(port),
     HOST: "127.0.0.1",
-    DATABASE_URL: "memory://",
+    DATABASE_URL: databaseUrl,
     GATEWAY_ADMIN_TOKEN: adminToken,
+    // Limits high enough never to refuse, so every request still counts its requests and
+    // reserves and settles its tokens (in-memory counters, as `npm start` runs them).
+    GATEWAY_DEFAULT_RPM: "1000000000",
+    GATEWAY_DEFAULT_TPM: "1000000000",
     OPENAI_API_KEY: UPSTREAM_KEY,
     OPENAI_BASE_URL: `${mockUrl}/v1`,
   });
   const origin = `http://127.0.0.1:${port}`;
   await waitForHttp(child, `${origin}/healthz`, 200);
   await operator(origin, adminToken, "/admin/users", { id: "bench" });
+  // Paid model: the bench user needs credit (accounting debits it after each response).
+  await operator(origin, adminToken, "/admin/credits", { owner: { type: "user", id: "bench" }, amount_microdollars: 1_000_000_000_000 });
   await operator(origin, adminToken, "/admin/models", { id: "openai/mock-model", provider: "openai", input_price: 0.15, output_price: 0.6 });
   const created = await operator(origin, adminToken, "/admin/api-keys", { owner: { type: "user", id: "bench" }, name: "bench" });
   const key = typeof created === "object" && created !== null && "key" in created ? created.key : undefined;
@@ -195,11 +235,12 @@ async function startPortkey(mockUrl: string): Promise<Target> {
 }
 
 /** Starts the mock (always) and the requested gateways; returns the targets in the asked order. */
-export async function startTargets(names: TargetName[]): Promise<{ mockUrl: string; targets: Target[] }> {
+export async function startTargets(names: TargetName[]): Promise<{ mockUrl: string; targets: Target[]; database: string | null }> {
   const mockUrl = await startMock();
+  const db = names.includes("edgegate") ? await benchDatabase() : null;
   const started = await Promise.all(
     names.map(async (name): Promise<Target> => {
-      if (name === "edgegate") return startEdgegate(mockUrl);
+      if (name === "edgegate" && db) return startEdgegate(mockUrl, db.url);
       if (name === "portkey") return startPortkey(mockUrl);
       return {
         name: "direct",
@@ -210,5 +251,5 @@ export async function startTargets(names: TargetName[]): Promise<{ mockUrl: stri
       };
     }),
   );
-  return { mockUrl, targets: started };
+  return { mockUrl, targets: started, database: db?.label ?? null };
 }
