@@ -20,6 +20,8 @@ import { upstreamRoutes } from "./upstreams/routes/index.ts";
 
 export interface Gateway {
   fetch(request: Request, ctx?: ExecutionContextLike): Promise<Response>;
+  /** Writes what background work still holds (queued ledger rows); call before shutting down. */
+  drain(): Promise<void>;
 }
 
 type Handler = (request: IRequest, rc: RequestContext) => Promise<Response> | Response;
@@ -116,5 +118,6 @@ export function createGateway(deps: GatewayDeps): Gateway {
       const waitUntil = ctx?.waitUntil ? (p: Promise<unknown>) => ctx.waitUntil?.(p) : background;
       return router.fetch(request, { requestId: crypto.randomUUID(), startedAt: now(), waitUntil });
     },
+    drain: () => accountant.writer.flush(),
   };
 }

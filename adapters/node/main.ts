@@ -37,7 +37,9 @@ console.log(`edgegate listening on ${url}  (database: ${store.kind}, rate counte
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
+    // Stop taking requests, write the usage rows still queued, then let go of the database.
     void close()
+      .then(() => gateway.drain())
       .then(() => store.close())
       .finally(() => process.exit(0));
   });

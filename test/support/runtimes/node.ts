@@ -20,6 +20,7 @@ export async function startNode(env: Record<string, string>): Promise<{ url: str
     url: server.url,
     close: async () => {
       await server.close();
+      await gateway.drain();
       await transport.close();
       await store.close();
     },
