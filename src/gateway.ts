@@ -7,7 +7,7 @@ import { byokRoutes } from "./byok/routes.ts";
 import { Accountant } from "./accounting/accountant.ts";
 import { chatCompletions } from "./chat/handler.ts";
 import { consoleLogger, standardDocument, type ExecutionContextLike, type GatewayDeps, type WaitUntil } from "./deps.ts";
-import type { RequestContext } from "./http/context.ts";
+import { signalAbortHook, type RequestContext } from "./http/context.ts";
 import { describeError } from "./http/describe-error.ts";
 import { GatewayError, errorResponse, internalError } from "./http/errors.ts";
 import { Policy } from "./policy/index.ts";
@@ -116,7 +116,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
   return {
     fetch(request, ctx) {
       const waitUntil = ctx?.waitUntil ? (p: Promise<unknown>) => ctx.waitUntil?.(p) : background;
-      return router.fetch(request, { requestId: crypto.randomUUID(), startedAt: now(), waitUntil });
+      const onClientAbort = ctx?.onClientAbort ?? signalAbortHook(request);
+      return router.fetch(request, { requestId: crypto.randomUUID(), startedAt: now(), waitUntil, onClientAbort });
     },
     drain: () => accountant.writer.flush(),
   };

@@ -13,6 +13,8 @@ export class NodeRequest implements Request {
   #req: IncomingMessage;
   #headers: Headers | undefined;
   #aborter: AbortController | undefined;
+  #aborted = false;
+  #abortListeners: (() => void)[] = [];
   #real: Request | undefined;
   #used = false;
 
@@ -25,8 +27,26 @@ export class NodeRequest implements Request {
 
   /** Called by the server when the client went away before the response finished. */
   abort(): void {
-    this.#aborter ??= new AbortController();
-    this.#aborter.abort();
+    if (this.#aborted) return;
+    this.#aborted = true;
+    for (const listener of this.#abortListeners.splice(0)) listener();
+    this.#aborter?.abort();
+  }
+
+  /**
+   * The gateway's disconnect hook (ExecutionContextLike.onClientAbort): a plain callback list,
+   * so a request nobody aborts never builds an AbortSignal.
+   */
+  onAbort(listener: () => void): () => void {
+    if (this.#aborted) {
+      listener();
+      return () => {};
+    }
+    this.#abortListeners.push(listener);
+    return () => {
+      const i = this.#abortListeners.indexOf(listener);
+      if (i >= 0) this.#abortListeners.splice(i, 1);
+    };
   }
 
   get headers(): Headers {
@@ -38,7 +58,10 @@ export class NodeRequest implements Request {
   }
 
   get signal(): AbortSignal {
-    this.#aborter ??= new AbortController();
+    if (!this.#aborter) {
+      this.#aborter = new AbortController();
+      if (this.#aborted) this.#aborter.abort();
+    }
     return this.#aborter.signal;
   }
 

@@ -41,9 +41,12 @@ async function handle(handler: FetchHandler, req: IncomingMessage, res: ServerRe
   res.once("close", () => {
     if (!res.writableFinished) request.abort();
   });
+  // Per request: the disconnect hook belongs to this request (see NodeRequest.onAbort).
+  const requestCtx: ExecutionContextLike = { onClientAbort: (listener) => request.onAbort(listener) };
+  if (ctx?.waitUntil) requestCtx.waitUntil = (p) => ctx.waitUntil?.(p);
   let response: Response;
   try {
-    response = await handler(request, ctx);
+    response = await handler(request, requestCtx);
   } catch (err) {
     // The core answers every error itself; reaching here is a bug, never shown to the client.
     console.error(JSON.stringify({ level: "error", msg: "handler threw", error: String(err) }));
@@ -51,10 +54,10 @@ async function handle(handler: FetchHandler, req: IncomingMessage, res: ServerRe
     res.end('{"error":{"message":"The gateway hit an internal error.","type":"api_error","code":"internal_error","param":null}}');
     return;
   }
-  await writeResponse(response, res, request.signal);
+  await writeResponse(response, res, request);
 }
 
-async function writeResponse(response: Response, res: ServerResponse, signal: AbortSignal) {
+async function writeResponse(response: Response, res: ServerResponse, request: NodeRequest) {
   const headers: Record<string, string | string[]> = {};
   response.headers.forEach((v, k) => {
     if (k === "set-cookie") return;
@@ -82,14 +85,18 @@ async function writeResponse(response: Response, res: ServerResponse, signal: Ab
   }
   res.writeHead(response.status, headers);
   const reader = response.body.getReader();
-  signal.addEventListener("abort", () => void reader.cancel().catch(() => {}), { once: true });
+  let gone = false;
+  request.onAbort(() => {
+    gone = true;
+    void reader.cancel().catch(() => {});
+  });
   try {
     for (;;) {
       const { value, done } = await reader.read();
       if (done) break;
       // Respect backpressure: a slow client must not make us buffer the whole stream.
       if (!res.write(value)) await new Promise<void>((r) => res.once("drain", r).once("close", r));
-      if (signal.aborted) return;
+      if (gone) return;
     }
     res.end();
   } catch {

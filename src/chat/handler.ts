@@ -50,7 +50,7 @@ export function chatCompletions(deps: ChatDeps) {
       if (accounted) rc.waitUntil(accountant.record(outcome(rc, caller, route, chat, admission, status, firstByteAt, now(), usage, generatedChars)));
     };
 
-    const call = new UpstreamCall(config.GATEWAY_FIRST_BYTE_TIMEOUT_MS, config.GATEWAY_TOTAL_TIMEOUT_MS, request.signal);
+    const call = new UpstreamCall(config.GATEWAY_FIRST_BYTE_TIMEOUT_MS, config.GATEWAY_TOTAL_TIMEOUT_MS, rc.onClientAbort);
     let upstream: Response;
     try {
       upstream = await upstreamFetch(route, deps.fetch, deps.svc.ssrf)(`${route.baseUrl}/chat/completions`, {

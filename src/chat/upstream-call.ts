@@ -1,3 +1,4 @@
+import type { ClientAbortHook } from "../http/context.ts";
 import { GatewayError } from "../http/errors.ts";
 
 export type TimeoutKind = "first_byte" | "total";
@@ -13,15 +14,12 @@ export class UpstreamCall {
   // One timer at a time (timers cost on the hot path): first byte, then the rest of the total.
   private timer: ReturnType<typeof setTimeout> | undefined;
   private readonly deadline: number;
-  private readonly clientSignal: AbortSignal | undefined;
-  private readonly onClientAbort = () => this.abortForClient();
+  private stopListening: () => void = () => {};
 
-  constructor(firstByteMs: number, totalMs: number, clientSignal?: AbortSignal) {
+  constructor(firstByteMs: number, totalMs: number, onClientAbort?: ClientAbortHook) {
     this.deadline = Date.now() + totalMs;
     this.timer = firstByteMs < totalMs ? setTimeout(() => this.timeout("first_byte"), firstByteMs) : setTimeout(() => this.timeout("total"), totalMs);
-    this.clientSignal = clientSignal;
-    if (clientSignal?.aborted) this.abortForClient();
-    else clientSignal?.addEventListener("abort", this.onClientAbort);
+    if (onClientAbort) this.stopListening = onClientAbort(() => this.abortForClient());
   }
 
   get signal(): AbortSignal {
@@ -44,7 +42,7 @@ export class UpstreamCall {
   finish(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    this.clientSignal?.removeEventListener("abort", this.onClientAbort);
+    this.stopListening();
   }
 
   /** Maps whatever ended the call early to the error the client should see. */

@@ -1,8 +1,25 @@
 import type { WaitUntil } from "../deps.ts";
 
+/** Calls `listener` once when the client goes away; returns how to stop listening. */
+export type ClientAbortHook = (listener: () => void) => () => void;
+
 /** Per-request facts every route may need, passed alongside the Request through the router. */
 export interface RequestContext {
   requestId: string;
   startedAt: number;
   waitUntil: WaitUntil;
+  onClientAbort: ClientAbortHook;
+}
+
+/** The standard way: the request's AbortSignal, read only when someone subscribes. */
+export function signalAbortHook(request: Request): ClientAbortHook {
+  return (listener) => {
+    const signal = request.signal;
+    if (signal.aborted) {
+      listener();
+      return () => {};
+    }
+    signal.addEventListener("abort", listener, { once: true });
+    return () => signal.removeEventListener("abort", listener);
+  };
 }
