@@ -96,7 +96,7 @@ function operatorRoute(model: string, providerId: string, upstreamModel: string,
     const hint = src.builtinBaseUrls.has(providerId) ? ` Save your own key with PUT /v1/byok-keys/${providerId} to use it.` : "";
     throw new GatewayError(404, "model_not_found", `Provider "${providerId}" is not available on this gateway for "${model}".${hint}`, "model");
   }
-  return builtinRoute(providerId, provider.baseUrl, provider.apiKey, entry?.upstreamModel ?? upstreamModel, entry);
+  return builtinRoute(providerId, provider.baseUrl, provider.apiKey, upstreamModel, entry);
 }
 
 function builtinRoute(providerId: string, baseUrl: string, apiKey: string, upstreamModel: string, entry: CatalogModel | undefined): ResolvedModel {

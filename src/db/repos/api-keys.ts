@@ -1,4 +1,5 @@
 import { and, desc, eq, isNull, sql } from "drizzle-orm";
+import type { ApiKeyRecord } from "../../auth/identity-source.ts";
 import type { Owner } from "../../auth/caller.ts";
 import { API_KEY_PREFIX, sha256Hex } from "../../auth/hash-key.ts";
 import type { Db } from "../db.ts";
@@ -18,15 +19,8 @@ export interface NewApiKey {
   createdAt: Date;
 }
 
-export interface ApiKeyLookup {
-  id: string;
-  ownerUserId: string | null;
-  ownerOrgId: string | null;
-  expiresAt: Date | null;
-  revokedAt: Date | null;
-  rpmLimit: number | null;
-  tpmLimit: number | null;
-}
+/** What authentication reads for a presented key (the shape IdentitySource promises). */
+export type ApiKeyLookup = ApiKeyRecord;
 
 export interface ApiKeySummary {
   id: string;
