@@ -4,6 +4,7 @@
 // one isolate cannot run far past zero; other isolates catch up when their entry expires.
 import { eq, sql } from "drizzle-orm";
 import type { Owner } from "../auth/caller.ts";
+import { TtlCache } from "../cache/ttl-cache.ts";
 import type { ResolvedModel } from "../chat/resolve-model.ts";
 import type { Db } from "../db/db.ts";
 import { ownedBy } from "../db/owner.ts";
@@ -45,11 +46,6 @@ export interface CreditOptions {
   now?: () => number;
 }
 
-interface Entry {
-  facts: BalanceFacts;
-  expires: number;
-}
-
 const ownerKey = (owner: Owner) => (owner.type === "user" ? `u\u0000${owner.id}` : `o\u0000${owner.id}`);
 /** "$12.50", "-$0.000015": whole cents when exact, else to the microdollar. */
 function dollars(micro: number): string {
@@ -58,21 +54,22 @@ function dollars(micro: number): string {
 }
 
 export class CreditGuard {
-  readonly #entries = new Map<string, Entry>();
-  readonly #loading = new Map<string, Promise<BalanceFacts>>();
-  readonly #ttlMs: number;
+  readonly #cache: TtlCache<BalanceFacts>;
   readonly #emptyTtlMs: number;
-  readonly #maxEntries: number;
-  readonly #now: () => number;
 
   constructor(
     private readonly db: Db,
     opts: CreditOptions = {},
   ) {
-    this.#ttlMs = opts.ttlMs ?? 10_000;
+    const ttlMs = opts.ttlMs ?? 10_000;
     this.#emptyTtlMs = opts.emptyTtlMs ?? 2_000;
-    this.#maxEntries = opts.maxEntries ?? 10_000;
-    this.#now = opts.now ?? Date.now;
+    this.#cache = new TtlCache<BalanceFacts>({
+      ttlMs,
+      negativeTtlMs: this.#emptyTtlMs,
+      ttlFor: (facts) => (facts.balance > 0 ? ttlMs : this.#emptyTtlMs),
+      maxEntries: opts.maxEntries ?? 10_000,
+      ...(opts.now ? { now: opts.now } : {}),
+    });
   }
 
   /**
@@ -81,55 +78,30 @@ export class CreditGuard {
    */
   check(owner: Owner): Promise<void> | undefined {
     const key = ownerKey(owner);
-    const hit = this.#entries.get(key);
-    if (hit && hit.expires > this.#now()) return hit.facts.balance > 0 ? undefined : Promise.reject(refusal(owner, hit.facts));
-    return this.#load(key, owner).then((facts) => {
-      if (facts.balance <= 0) throw refusal(owner, facts);
-    });
+    const hit = this.#cache.peek(key);
+    if (hit) return hit.balance > 0 ? undefined : Promise.reject(refusal(owner, hit));
+    // An owner that vanished has no credit; its requests fail elsewhere soon enough.
+    return this.#cache
+      .get(key, async () => (await loadBalanceFacts(this.db, owner)) ?? { balance: 0, used: false })
+      .then((facts = { balance: 0, used: false }) => {
+        if (facts.balance <= 0) throw refusal(owner, facts);
+      });
   }
 
   /** This isolate recorded a charge: keep its cached balance honest until the entry expires. */
   debit(owner: Owner, amount: number): void {
-    const hit = this.#entries.get(ownerKey(owner));
+    const key = ownerKey(owner);
+    const hit = this.#cache.peek(key);
     if (!hit) return;
-    hit.facts.balance -= amount;
-    hit.facts.used = true;
+    hit.balance -= amount;
+    hit.used = true;
     // Empty now: ask again soon, as for any empty balance (a top-up may be on its way).
-    if (hit.facts.balance <= 0) hit.expires = Math.min(hit.expires, this.#now() + this.#emptyTtlMs);
+    if (hit.balance <= 0) this.#cache.shorten(key, this.#emptyTtlMs);
   }
 
   /** After a write to the owner's balance through this isolate (e.g. added credit). */
   forget(owner: Owner): void {
-    const key = ownerKey(owner);
-    this.#entries.delete(key);
-    this.#loading.delete(key);
-  }
-
-  #load(key: string, owner: Owner): Promise<BalanceFacts> {
-    const pending = this.#loading.get(key);
-    if (pending) return pending;
-    // An owner that vanished has no credit; its requests fail elsewhere soon enough.
-    const loading = loadBalanceFacts(this.db, owner).then(
-      (found) => {
-        const facts = found ?? { balance: 0, used: false };
-        if (this.#loading.get(key) === loading) {
-          this.#loading.delete(key);
-          this.#entries.delete(key);
-          this.#entries.set(key, { facts, expires: this.#now() + (facts.balance > 0 ? this.#ttlMs : this.#emptyTtlMs) });
-          if (this.#entries.size > this.#maxEntries) {
-            const oldest = this.#entries.keys().next();
-            if (!oldest.done) this.#entries.delete(oldest.value);
-          }
-        }
-        return facts;
-      },
-      (err: unknown) => {
-        if (this.#loading.get(key) === loading) this.#loading.delete(key);
-        throw err;
-      },
-    );
-    this.#loading.set(key, loading);
-    return loading;
+    this.#cache.delete(ownerKey(owner));
   }
 }
 
