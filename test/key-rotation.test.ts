@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMockLlm, type MockLlm } from "./support/mock-llm/index.ts";
 import { startNode } from "./support/runtimes/node.ts";
 import { migratePostgres } from "../adapters/node/db.ts";
-import { POSTGRES_URL, serviceAvailable } from "./support/services.ts";
+import { freshDatabase, serviceAvailable } from "./support/services.ts";
 
 const run = promisify(execFile);
 const ok = await serviceAvailable("postgres");
@@ -56,14 +56,7 @@ describe.skipIf(!ok)("encryption key rotation", () => {
 
   beforeAll(async () => {
     mock = await startMockLlm();
-    const admin = new pg.Client({ connectionString: POSTGRES_URL });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
-    await admin.query(`CREATE DATABASE ${DATABASE}`);
-    await admin.end();
-    const url = new URL(POSTGRES_URL);
-    url.pathname = `/${DATABASE}`;
-    databaseUrl = url.toString();
+    databaseUrl = await freshDatabase(DATABASE);
     const pool = new pg.Pool({ connectionString: databaseUrl });
     await migratePostgres(pool);
     await pool.end();

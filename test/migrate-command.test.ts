@@ -7,25 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readMigrationFiles } from "drizzle-orm/migrator";
 import { MIGRATIONS_FOLDER } from "../adapters/node/db.ts";
 import { startNeonHttp, type NeonStandIn } from "./support/neon/index.ts";
-import { POSTGRES_URL, serviceAvailable } from "./support/services.ts";
+import { freshDatabase, serviceAvailable } from "./support/services.ts";
 
 const run = promisify(execFile);
 const ok = await serviceAvailable("postgres");
 const TOTAL = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER }).length;
-
-async function freshDatabase(name: string): Promise<string> {
-  const admin = new pg.Client({ connectionString: POSTGRES_URL });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(POSTGRES_URL);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
 
 async function migrate(env: Record<string, string>): Promise<string> {
   const { stdout } = await run(process.execPath, ["--import", "tsx", "scripts/migrate.ts"], { env: { ...process.env, ...env }, timeout: 60_000 });

@@ -6,10 +6,9 @@ import { neon, NeonDbError, type NeonQueryFunction } from "@neondatabase/serverl
 import { sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/neon-http";
 import { boolean, integer, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pointNeonClientAt, startNeonHttp, type NeonStandIn } from "./support/neon/index.ts";
-import { POSTGRES_URL, serviceAvailable } from "./support/services.ts";
+import { freshDatabase, serviceAvailable } from "./support/services.ts";
 
 const DATABASE = "edgegate_neon_standin";
 const pgOk = await serviceAvailable("postgres");
@@ -25,20 +24,6 @@ const things = pgTable("things", {
 const DDL = `CREATE TABLE things (
   id integer PRIMARY KEY, name text NOT NULL UNIQUE, meta jsonb, flag boolean NOT NULL DEFAULT false,
   at timestamptz)`;
-
-async function freshPostgresDatabase(): Promise<string> {
-  const admin = new pg.Client({ connectionString: POSTGRES_URL });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
-    await admin.query(`CREATE DATABASE ${DATABASE}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(POSTGRES_URL);
-  url.pathname = `/${DATABASE}`;
-  return url.toString();
-}
 
 function standInCases(name: string, start: () => Promise<NeonStandIn>) {
   describe(name, () => {
@@ -145,7 +130,7 @@ function standInCases(name: string, start: () => Promise<NeonStandIn>) {
 }
 
 describe.skipIf(!pgOk)("Neon stand-in on PostgreSQL", () => {
-  standInCases("postgres backend", async () => startNeonHttp({ backend: { kind: "postgres", url: await freshPostgresDatabase() } }));
+  standInCases("postgres backend", async () => startNeonHttp({ backend: { kind: "postgres", url: await freshDatabase(DATABASE) } }));
 });
 
 standInCases("Neon stand-in on PGlite", async () => startNeonHttp({ backend: { kind: "pglite", db: await PGlite.create() } }));

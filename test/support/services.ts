@@ -1,6 +1,7 @@
 // Which local engines the integration suites can reach. Locally a missing service skips the
 // suite with a hint; in CI (CI=true) it must fail instead, so a broken machine is never green.
 import { connect } from "node:net";
+import pg from "pg";
 
 export const POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -35,4 +36,19 @@ export async function serviceAvailable(name: keyof typeof HINTS): Promise<boolea
   if (process.env.CI === "true") throw new Error(`CI requires ${message}`);
   console.warn(`skipping ${name} suite: ${message}`);
   return false;
+}
+
+/** Drops and recreates database `name` on the test PostgreSQL; resolves to its URL. */
+export async function freshDatabase(name: string): Promise<string> {
+  const admin = new pg.Client({ connectionString: POSTGRES_URL });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(POSTGRES_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
 }
