@@ -3,6 +3,9 @@
 // On Node 20 a real Response over a string builds a byte stream and a reader just to hand the
 // text back (~15 µs); the core only calls text()/json() on these, so answer those directly and
 // build the real thing only if something wants the rest.
+import type { DocumentFactory } from "../../src/index.ts";
+import { RecordHeaders } from "./record-headers.ts";
+
 export class DocumentResponse implements Response {
   readonly type: ResponseType = "default";
   readonly redirected = false;
@@ -73,5 +76,4 @@ export class DocumentResponse implements Response {
   }
 }
 
-export const documentFactory = (text: string, init: { status: number; headers: Headers }): Response =>
-  new DocumentResponse(text, init.status, init.headers, "");
+export const documentFactory: DocumentFactory = (text, init) => new DocumentResponse(text, init.status, new RecordHeaders(init.headers), "");

@@ -4,6 +4,7 @@
 // signal, text/json/arrayBuffer read straight off the socket) and builds the real Request only
 // when something asks for the rest (body stream, clone, formData, ...).
 import type { IncomingMessage } from "node:http";
+import { RecordHeaders } from "./record-headers.ts";
 
 export class NodeRequest implements Request {
   readonly method: string;
@@ -49,12 +50,9 @@ export class NodeRequest implements Request {
     };
   }
 
+  /** Over node's own parsed record (lower-case names, duplicates folded as node folds them). */
   get headers(): Headers {
-    if (this.#headers) return this.#headers;
-    const headers = new Headers();
-    const raw = this.#req.rawHeaders;
-    for (let i = 0; i < raw.length; i += 2) headers.append(raw[i]!, raw[i + 1]!);
-    return (this.#headers = headers);
+    return (this.#headers ??= new RecordHeaders(this.#req.headers));
   }
 
   get signal(): AbortSignal {

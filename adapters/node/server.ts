@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import type { ExecutionContextLike } from "../../src/index.ts";
 import { DocumentResponse } from "./document-response.ts";
+import { RecordHeaders } from "./record-headers.ts";
 import { NodeRequest } from "./request.ts";
 
 export type FetchHandler = (request: Request, ctx?: ExecutionContextLike) => Promise<Response>;
@@ -49,28 +50,43 @@ async function handle(handler: FetchHandler, req: IncomingMessage, res: ServerRe
     response = await handler(request, requestCtx);
   } catch (err) {
     // The core answers every error itself; reaching here is a bug, never shown to the client.
-    console.error(JSON.stringify({ level: "error", msg: "handler threw", error: String(err) }));
-    res.writeHead(500, { "content-type": "application/json" });
-    res.end('{"error":{"message":"The gateway hit an internal error.","type":"api_error","code":"internal_error","param":null}}');
-    return;
+    return internalError(res, "handler threw", err);
   }
-  await writeResponse(response, res, request);
+  try {
+    await writeResponse(response, res, request);
+  } catch (err) {
+    // Headers node refuses (invalid characters) or a body that broke: never an unhandled rejection.
+    internalError(res, "response write failed", err);
+  }
+}
+
+function internalError(res: ServerResponse, what: string, err: unknown): void {
+  console.error(JSON.stringify({ level: "error", msg: what, error: String(err) }));
+  if (res.headersSent) return void res.destroy();
+  res.writeHead(500, { "content-type": "application/json" });
+  res.end('{"error":{"message":"The gateway hit an internal error.","type":"api_error","code":"internal_error","param":null}}');
+}
+
+function plainHeaders(h: Headers): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  h.forEach((v, k) => {
+    if (k !== "set-cookie") out[k] = v;
+  });
+  const cookies = h.getSetCookie();
+  if (cookies.length > 0) out["set-cookie"] = cookies;
+  return out;
 }
 
 async function writeResponse(response: Response, res: ServerResponse, request: NodeRequest) {
-  const headers: Record<string, string | string[]> = {};
-  response.headers.forEach((v, k) => {
-    if (k === "set-cookie") return;
-    headers[k] = v;
-  });
-  const cookies = response.headers.getSetCookie();
-  if (cookies.length > 0) headers["set-cookie"] = cookies;
   if (response instanceof DocumentResponse && !response.bodyUsed) {
     const text = response.takeText();
-    headers["content-length"] = String(Buffer.byteLength(text));
-    res.writeHead(response.status, headers);
+    // Our own record goes to node as it is: no copy, no Headers iteration.
+    const headers = response.headers instanceof RecordHeaders ? response.headers : new RecordHeaders(plainHeaders(response.headers));
+    headers.set("content-length", String(Buffer.byteLength(text)));
+    res.writeHead(response.status, headers.record);
     return void res.end(text);
   }
+  const headers = plainHeaders(response.headers);
   if (!response.body) {
     res.writeHead(response.status, headers);
     return void res.end();

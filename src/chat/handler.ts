@@ -1,6 +1,6 @@
 import type { Accountant, RequestOutcome } from "../accounting/accountant.ts";
 import type { Config } from "../config/schema.ts";
-import type { DocumentFactory, FetchLike } from "../deps.ts";
+import { UPSTREAM_ABORT, type DocumentFactory, type FetchLike, type UpstreamInit } from "../deps.ts";
 import type { RequestContext } from "../http/context.ts";
 import { GatewayError } from "../http/errors.ts";
 import { readBodyText } from "../http/read-body.ts";
@@ -53,13 +53,18 @@ export function chatCompletions(deps: ChatDeps) {
     const call = new UpstreamCall(config.GATEWAY_FIRST_BYTE_TIMEOUT_MS, config.GATEWAY_TOTAL_TIMEOUT_MS, rc.onClientAbort);
     let upstream: Response;
     try {
-      upstream = await upstreamFetch(route, deps.fetch, deps.svc.ssrf)(`${route.baseUrl}/chat/completions`, {
+      const init: UpstreamInit = {
         method: "POST",
         headers: upstreamHeaders(route, chat.stream),
         body: upstreamBody(chat, route),
-        signal: call.signal,
         redirect: "manual",
-      });
+        [UPSTREAM_ABORT]: call.onAbort,
+        // Built only for a transport that reads it (the standard fetch).
+        get signal() {
+          return call.signal;
+        },
+      };
+      upstream = await upstreamFetch(route, deps.fetch, deps.svc.ssrf)(`${route.baseUrl}/chat/completions`, init);
     } catch (cause) {
       call.finish();
       const err = call.failure(cause);
@@ -76,7 +81,7 @@ export function chatCompletions(deps: ChatDeps) {
       call.finish();
       const { status, body } = normaliseUpstreamError(upstream.status, text, { byok: route.byok, model: chat.model });
       account(status, headersAt, undefined, 0);
-      headers.set("content-type", "application/json");
+      headers["content-type"] = "application/json";
       return deps.document(JSON.stringify(body), { status, headers });
     }
 
@@ -95,8 +100,8 @@ export function chatCompletions(deps: ChatDeps) {
       }
       const firstChunkAt = now();
       if (accounted) rc.waitUntil(streamEnded.then(([usage, chars]) => accountant.record(outcome(rc, caller, route, chat, admission, 200, firstChunkAt, now(), usage, chars))));
-      headers.set("content-type", "text/event-stream; charset=utf-8");
-      headers.set("cache-control", "no-cache");
+      headers["content-type"] = "text/event-stream; charset=utf-8";
+      headers["cache-control"] = "no-cache";
       return new Response(body, { status: 200, headers });
     }
     let relayed: JsonRelay;
@@ -107,7 +112,7 @@ export function chatCompletions(deps: ChatDeps) {
       throw err;
     }
     account(200, headersAt, relayed.usage, relayed.generatedChars);
-    headers.set("content-type", "application/json");
+    headers["content-type"] = "application/json";
     return deps.document(relayed.text, { status: 200, headers });
   };
 }
@@ -141,14 +146,19 @@ function outcome(
   };
 }
 
-function gatewayHeaders(rc: RequestContext, route: ResolvedModel, upstream: Headers, admission: Admission, now: number): Headers {
-  const init: Record<string, string> = {
+// Model ids are partly client-named (`<provider_id>/<anything>`): one that a header cannot carry
+// as it is (non-ASCII, control characters) is sent percent-encoded rather than failing the request.
+const HEADER_SAFE = /^[\x20-\x7e]*$/;
+const headerSafe = (v: string): string => (HEADER_SAFE.test(v) ? v : encodeURIComponent(v));
+
+/** A plain record: the response is built once, from it (a Headers object per request costs on Node). */
+function gatewayHeaders(rc: RequestContext, route: ResolvedModel, upstream: Headers, admission: Admission, now: number): Record<string, string> {
+  const headers: Record<string, string> = {
     "x-request-id": rc.requestId,
-    "x-gateway-provider": route.providerId,
-    "x-gateway-model": route.upstreamModel,
+    "x-gateway-provider": headerSafe(route.providerId),
+    "x-gateway-model": headerSafe(route.upstreamModel),
   };
-  rateHeaders(init, admission.rate, now);
-  const headers = new Headers(init);
+  rateHeaders(headers, admission.rate, now);
   copyAllowedHeaders(upstream, headers);
   return headers;
 }

@@ -131,7 +131,7 @@ export async function relayStream(opts: StreamRelay): Promise<ReadableStream<Uin
     controller.close();
     end(failed ? "upstream_failed" : "completed");
     if (failed) {
-      call.controller.abort();
+      call.abort();
       reader.cancel().catch(() => {});
     } else {
       // Read the upstream to its end in the background so its connection can be reused.

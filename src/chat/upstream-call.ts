@@ -4,17 +4,21 @@ import { GatewayError } from "../http/errors.ts";
 export type TimeoutKind = "first_byte" | "total";
 
 /**
- * The lifetime of one upstream request: one AbortController fed by the client's disconnect,
- * the first-byte timer and the total timer. Whoever aborts first names the reason.
+ * The lifetime of one upstream request, stopped by the client's disconnect, the first-byte timer
+ * or the total timer; whoever stops it first names the reason. The transport learns of the stop
+ * through `onAbort` when it takes that hook (UPSTREAM_ABORT, see deps.ts), else through `signal`,
+ * an AbortSignal built only when something asks for it.
  */
 export class UpstreamCall {
-  readonly controller = new AbortController();
   timedOut: TimeoutKind | null = null;
   clientGone = false;
   // One timer at a time (timers cost on the hot path): first byte, then the rest of the total.
   private timer: ReturnType<typeof setTimeout> | undefined;
   private readonly deadline: number;
   private stopListening: () => void = () => {};
+  #controller: AbortController | undefined;
+  #aborted = false;
+  #abortListeners: (() => void)[] = [];
 
   constructor(firstByteMs: number, totalMs: number, onClientAbort?: ClientAbortHook) {
     this.deadline = Date.now() + totalMs;
@@ -23,7 +27,32 @@ export class UpstreamCall {
   }
 
   get signal(): AbortSignal {
-    return this.controller.signal;
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.#aborted) this.#controller.abort();
+    }
+    return this.#controller.signal;
+  }
+
+  /** The AbortHook for transports: `listener` runs once if the call is stopped. */
+  readonly onAbort = (listener: () => void): (() => void) => {
+    if (this.#aborted) {
+      listener();
+      return () => {};
+    }
+    this.#abortListeners.push(listener);
+    return () => {
+      const i = this.#abortListeners.indexOf(listener);
+      if (i >= 0) this.#abortListeners.splice(i, 1);
+    };
+  };
+
+  /** Stops the upstream request (and its body, if it is still being read). */
+  abort(): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    for (const listener of this.#abortListeners.splice(0)) listener();
+    this.#controller?.abort();
   }
 
   firstByteArrived(): void {
@@ -36,7 +65,7 @@ export class UpstreamCall {
   abortForClient(): void {
     this.clientGone = true;
     this.finish();
-    this.controller.abort();
+    this.abort();
   }
 
   finish(): void {
@@ -60,6 +89,6 @@ export class UpstreamCall {
   private timeout(kind: TimeoutKind): void {
     this.timedOut = kind;
     this.finish();
-    this.controller.abort();
+    this.abort();
   }
 }

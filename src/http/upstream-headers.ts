@@ -3,16 +3,16 @@
 const PASS_THROUGH = ["openai-processing-ms", "openai-version"] as const;
 const UPSTREAM_REQUEST_ID = ["x-request-id", "request-id"] as const;
 
-export function copyAllowedHeaders(from: Headers, to: Headers): void {
+export function copyAllowedHeaders(from: Headers, to: Record<string, string>): void {
   for (const name of PASS_THROUGH) {
     const v = from.get(name);
-    if (v !== null) to.set(name, v);
+    if (v !== null) to[name] = v;
   }
   for (const name of UPSTREAM_REQUEST_ID) {
     const v = from.get(name);
     // Our own x-request-id identifies the gateway request; the upstream's keeps its own name.
     if (v !== null) {
-      to.set("x-upstream-request-id", v);
+      to["x-upstream-request-id"] = v;
       break;
     }
   }

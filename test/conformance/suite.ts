@@ -167,6 +167,16 @@ export function conformanceSuite(runtime: string, start: Launcher, opts: { skip?
         expect(mock.requests[0]!.body).toMatchObject({ model: "org/some-model" });
       });
 
+      it("serves a model id no header can carry as it is, naming it percent-encoded in x-gateway-model", async () => {
+        for (const upstreamModel of ["模型-large", "tab\there"]) {
+          const res = await chat({ model: `openai/${upstreamModel}`, messages: hi });
+          expect(res.status).toBe(200);
+          expect(res.headers.get("x-gateway-model")).toBe(encodeURIComponent(upstreamModel));
+          expect(((await res.json()) as { model: string }).model).toBe(`openai/${upstreamModel}`);
+        }
+        expect(mock.requests.map((r) => (r.body as { model: string }).model)).toEqual(["模型-large", "tab\there"]);
+      });
+
       it("relays tool calls", async () => {
         const res = await chat({ model: "openai/mock-model", messages: hi, mock: { tool_calls: true } });
         const body = (await res.json()) as Record<string, any>;
