@@ -2,7 +2,7 @@ export { createGateway, type Gateway } from "./gateway.ts";
 export { parseConfig, ConfigError, type Config } from "./config/schema.ts";
 export type { GatewayDeps, FetchLike, DocumentFactory, Logger, WaitUntil, ExecutionContextLike, UpstreamInit } from "./deps.ts";
 export { UPSTREAM_ABORT } from "./deps.ts";
-export type { ClientAbortHook } from "./http/context.ts";
+export { signalHook, type ClientAbortHook } from "./http/context.ts";
 export { edgeStorage, useNeonEndpoint, type EdgeStorage } from "./platform/edge.ts";
 export type { Db } from "./db/db.ts";
 export { createMemoryCounters, createUpstashCounters, type CounterStore } from "./limits/index.ts";

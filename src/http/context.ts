@@ -11,10 +11,9 @@ export interface RequestContext {
   onClientAbort: ClientAbortHook;
 }
 
-/** The standard way: the request's AbortSignal, read only when someone subscribes. */
-export function signalAbortHook(request: Request): ClientAbortHook {
+/** An AbortSignal as a hook. */
+export function signalHook(signal: AbortSignal): ClientAbortHook {
   return (listener) => {
-    const signal = request.signal;
     if (signal.aborted) {
       listener();
       return () => {};
@@ -23,3 +22,9 @@ export function signalAbortHook(request: Request): ClientAbortHook {
     return () => signal.removeEventListener("abort", listener);
   };
 }
+
+/** The standard way: the request's AbortSignal, read only when someone subscribes. */
+export const signalAbortHook =
+  (request: Request): ClientAbortHook =>
+  (listener) =>
+    signalHook(request.signal)(listener);

@@ -5,7 +5,7 @@ import { startMockLlm, type MockLlm } from "../support/mock-llm/index.ts";
 
 // The Node transport takes the core's stop hook instead of an AbortSignal: it must stop the
 // request when the hook fires, and let go of the hook once the answer has been read.
-describe("node transport: stop hook", () => {
+describe("node transport", () => {
   let mock: MockLlm;
   const transport = createPooledFetch();
   beforeAll(async () => {
@@ -53,6 +53,36 @@ describe("node transport: stop hook", () => {
     h.stop();
     await expect(pending).rejects.toThrow();
     expect(Date.now() - started).toBeLessThan(1_000);
+    expect(await mock.requests[0]!.closed).toBe("aborted");
+  });
+
+  it("relays an event stream chunk by chunk, and a cancelled reader stops the upstream", async () => {
+    const h = stopHook();
+    const res = await transport(`${mock.baseUrl}/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: body({ stream: true, mock: { chunks: 50, delay_ms: 50 } }),
+      [UPSTREAM_ABORT]: h.hook,
+    });
+    expect(res.headers.get("content-type")).toContain("text/event-stream");
+    const reader = res.body!.getReader();
+    const first = await reader.read();
+    expect(new TextDecoder().decode(first.value)).toMatch(/^data: /);
+    await reader.cancel();
+    expect(await mock.requests[0]!.closed).toBe("aborted");
+  });
+
+  it("takes an AbortSignal from callers other than the core", async () => {
+    const controller = new AbortController();
+    const pending = transport(`${mock.baseUrl}/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: body({ mock: { first_byte_delay_ms: 5_000 } }),
+      signal: controller.signal,
+    });
+    await expect.poll(() => mock.requests.length).toBe(1);
+    controller.abort();
+    await expect(pending).rejects.toThrow();
     expect(await mock.requests[0]!.closed).toBe("aborted");
   });
 });
