@@ -6,6 +6,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { request } from "undici";
 import pg from "pg";
 import { migratePostgres } from "../adapters/node/db.ts";
+import { buildNode } from "../scripts/build.ts";
 import type { TargetName } from "./options.ts";
 
 export interface Target {
@@ -185,7 +186,9 @@ export async function benchDatabase(): Promise<{ url: string; label: string }> {
 async function startEdgegate(mockUrl: string, databaseUrl: string): Promise<Target> {
   const port = await freePort();
   const adminToken = `bench-admin-${crypto.randomUUID()}`;
-  const child = launch("edgegate (node adapter)", ["--import", "tsx", "adapters/node/main.ts"], {
+  // What `npm start` runs: the Node adapter compiled ahead of time (scripts/build.ts).
+  await buildNode();
+  const child = launch("edgegate (node adapter)", ["--enable-source-maps", "dist/node/main.js"], {
     PORT: String(port),
     HOST: "127.0.0.1",
     DATABASE_URL: databaseUrl,

@@ -1,4 +1,5 @@
-// `npm run build`: one esbuild bundle per web platform, from the same core.
+// `npm run build`: one esbuild bundle per platform, from the same core.
+//   dist/node/main.js          the Node server (`npm start` runs it; packages stay in node_modules)
 //   dist/cloudflare/index.js   Worker module (adapters/cloudflare)
 //   dist/vercel/index.js       Edge Function, also laid out for Vercel's Build Output API v3 in .vercel/output
 //   dist/edge/index.js         the Edge Function wrapped for the edge-runtime test harness
@@ -31,6 +32,28 @@ async function bundle(entry: string, outfile: string, conditions: string[], form
   return join(root, outfile);
 }
 
+/**
+ * The Node server as plain JavaScript, so that what runs is compiled ahead of time rather than
+ * through tsx's loader (whose keep-names helpers wrap every closure the hot path creates).
+ * Packages stay external: PGlite, pg and undici load from node_modules as they are.
+ */
+export async function buildNode(): Promise<string> {
+  const outfile = join(root, "dist/node/main.js");
+  await build({
+    entryPoints: [join(root, "adapters/node/main.ts")],
+    outfile,
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    target: "node20",
+    packages: "external",
+    sourcemap: true,
+    legalComments: "none",
+    logLevel: "warning",
+  });
+  return outfile;
+}
+
 export const buildCloudflare = () => bundle("adapters/cloudflare/index.ts", "dist/cloudflare/index.js", WORKERD);
 
 export const buildVercel = () => bundle("adapters/vercel/index.ts", "dist/vercel/index.js", EDGE_LIGHT);
@@ -58,11 +81,13 @@ export async function writeVercelOutput(bundlePath: string): Promise<string> {
 }
 
 async function main() {
+  const node = await buildNode();
+  if (process.argv.includes("--node")) return;
   const cf = await buildCloudflare();
   const vercel = await buildVercel();
   const output = await writeVercelOutput(vercel);
   const edge = await buildEdgeHarness();
-  for (const f of [cf, vercel, edge]) console.log(`${f.slice(root.length + 1)}  ${((await stat(f)).size / 1024).toFixed(0)} KiB`);
+  for (const f of [node, cf, vercel, edge]) console.log(`${f.slice(root.length + 1)}  ${((await stat(f)).size / 1024).toFixed(0)} KiB`);
   console.log(`${output.slice(root.length + 1)}  Build Output API v3, edge function "index" for every path`);
 }
 
