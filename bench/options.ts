@@ -41,7 +41,7 @@ const NUMBERS: NumberSetting[] = [
   { key: "seqWarmup", full: 300, quick: 50, min: 0 },
   { key: "seqRounds", full: 6, quick: 2, min: 1 },
   { key: "streamRequests", full: 300, quick: 60, min: 1 },
-  { key: "streamWarmup", full: 30, quick: 10, min: 0 },
+  { key: "streamWarmup", full: 1000, quick: 100, min: 0 },
 ];
 
 /** "seqRequests" -> flag "seq-requests", env "BENCH_SEQ_REQUESTS" */

@@ -92,9 +92,10 @@ export class Accountant {
       this.#logger.error("accounting failed", { requestId: o.requestId, error: describeError(err) });
     }
     // Both never reject: the writer and the limiter log their own failures.
-    if (o.reservations.length === 0) return write ?? Promise.resolve();
-    const settled = Promise.all(o.reservations.map((r) => this.#limiter.settle(r, actual)));
-    return write ? Promise.all([write, settled]).then(() => {}) : settled.then(() => {});
+    const work: Promise<void>[] = [];
+    if (write) work.push(write);
+    for (const r of o.reservations) work.push(this.#limiter.settle(r, actual));
+    return work.length === 1 ? work[0]! : Promise.all(work).then(() => {});
   }
 }
 

@@ -1,6 +1,6 @@
 import type { Accountant, RequestOutcome } from "../accounting/accountant.ts";
 import type { Config } from "../config/schema.ts";
-import { UPSTREAM_ABORT, type DocumentFactory, type FetchLike, type UpstreamInit } from "../deps.ts";
+import type { DocumentFactory, FetchLike } from "../deps.ts";
 import type { RequestContext } from "../http/context.ts";
 import { GatewayError } from "../http/errors.ts";
 import { readBodyText } from "../http/read-body.ts";
@@ -17,7 +17,7 @@ import { resolveRoute, type ResolvedModel } from "./resolve-model.ts";
 import { UpstreamCall } from "./upstream-call.ts";
 import { upstreamFetch } from "./upstream-fetch.ts";
 import { normaliseUpstreamError } from "./upstream-error.ts";
-import { upstreamBody, upstreamHeaders } from "./upstream-request.ts";
+import { upstreamBody, upstreamHeaders, UpstreamRequestInit } from "./upstream-request.ts";
 import type { Usage } from "./usage.ts";
 
 export interface ChatDeps {
@@ -53,17 +53,7 @@ export function chatCompletions(deps: ChatDeps) {
     const call = new UpstreamCall(config.GATEWAY_FIRST_BYTE_TIMEOUT_MS, config.GATEWAY_TOTAL_TIMEOUT_MS, rc.onClientAbort);
     let upstream: Response;
     try {
-      const init: UpstreamInit = {
-        method: "POST",
-        headers: upstreamHeaders(route, chat.stream),
-        body: upstreamBody(chat, route),
-        redirect: "manual",
-        [UPSTREAM_ABORT]: call.onAbort,
-        // Built only for a transport that reads it (the standard fetch).
-        get signal() {
-          return call.signal;
-        },
-      };
+      const init = new UpstreamRequestInit(upstreamHeaders(route, chat.stream), upstreamBody(chat, route), call);
       upstream = await upstreamFetch(route, deps.fetch, deps.svc.ssrf)(`${route.baseUrl}/chat/completions`, init);
     } catch (cause) {
       call.finish();

@@ -12,9 +12,11 @@ export type TimeoutKind = "first_byte" | "total";
 export class UpstreamCall {
   timedOut: TimeoutKind | null = null;
   clientGone = false;
-  // One timer at a time (timers cost on the hot path): first byte, then the rest of the total.
+  // One timer per call (timers cost on the hot path). It is set for the first-byte deadline;
+  // if the first byte came in time it re-arms itself for the rest of the total when it fires.
   private timer: ReturnType<typeof setTimeout> | undefined;
   private readonly deadline: number;
+  #firstByte = false;
   private stopListening: () => void = () => {};
   #controller: AbortController | undefined;
   #aborted = false;
@@ -22,7 +24,7 @@ export class UpstreamCall {
 
   constructor(firstByteMs: number, totalMs: number, onClientAbort?: ClientAbortHook) {
     this.deadline = Date.now() + totalMs;
-    this.timer = firstByteMs < totalMs ? setTimeout(() => this.timeout("first_byte"), firstByteMs) : setTimeout(() => this.timeout("total"), totalMs);
+    this.timer = setTimeout(() => this.#expire(), Math.min(firstByteMs, totalMs));
     if (onClientAbort) this.stopListening = onClientAbort(() => this.abortForClient());
   }
 
@@ -56,9 +58,14 @@ export class UpstreamCall {
   }
 
   firstByteArrived(): void {
-    if (this.timer === undefined || this.timedOut !== null) return;
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.timeout("total"), Math.max(0, this.deadline - Date.now()));
+    this.#firstByte = true;
+  }
+
+  #expire(): void {
+    const left = this.deadline - Date.now();
+    if (!this.#firstByte) return this.timeout(left <= 0 ? "total" : "first_byte");
+    if (left <= 0) return this.timeout("total");
+    this.timer = setTimeout(() => this.#expire(), left);
   }
 
   /** The client went away: stop paying for tokens nobody will read. */
