@@ -45,7 +45,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
     },
     finally: [
       (res: Response, _req: IRequest, rc: RequestContext) => {
-        res.headers.set("x-request-id", rc.requestId);
+        // The chat route names it already (with the rest of its headers, in one go).
+        if (!res.headers.has("x-request-id")) res.headers.set("x-request-id", rc.requestId);
         return res;
       },
     ],

@@ -25,8 +25,8 @@ export class RecordHeaders implements Headers {
     this.#record = record;
   }
 
-  /** The record itself, for node:http's writeHead (set-cookie stays an array). */
-  get record(): Readonly<Record<string, Value>> {
+  /** The record itself, for node:http's writeHead (set-cookie stays an array); writes skip validation. */
+  get record(): Record<string, Value> {
     return this.#record;
   }
 

@@ -82,7 +82,7 @@ async function writeResponse(response: Response, res: ServerResponse, request: N
     const text = response.takeText();
     // Our own record goes to node as it is: no copy, no Headers iteration.
     const headers = response.headers instanceof RecordHeaders ? response.headers : new RecordHeaders(plainHeaders(response.headers));
-    headers.set("content-length", String(Buffer.byteLength(text)));
+    headers.record["content-length"] = String(Buffer.byteLength(text));
     res.writeHead(response.status, headers.record);
     return void res.end(text);
   }

@@ -6,6 +6,8 @@ import { GatewayError } from "../http/errors.ts";
  */
 export interface ChatRequest {
   raw: Record<string, unknown>;
+  /** The body exactly as received. */
+  text: string;
   model: string;
   stream: boolean;
   /** The client asked for the usage chunk itself (stream_options.include_usage). */
@@ -36,5 +38,5 @@ export function parseChatBody(text: string): ChatRequest {
   if (stream_options !== undefined && stream_options !== null && !isObject(stream_options)) {
     throw new GatewayError(400, "invalid_body", "`stream_options` must be an object.", "stream_options");
   }
-  return { raw, model, stream: stream === true, wantsUsage: isObject(stream_options) && stream_options.include_usage === true };
+  return { raw, text, model, stream: stream === true, wantsUsage: isObject(stream_options) && stream_options.include_usage === true };
 }

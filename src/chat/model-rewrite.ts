@@ -1,10 +1,12 @@
 // Responses must carry the model id the client sent. Rather than parse and re-serialise every
-// chunk, replace the first top-level-looking `"model":"…"` pair in the JSON text. A string
-// value cannot contain an unescaped quote, so this pattern cannot match inside content.
-const MODEL_FIELD = /"model"\s*:\s*"(?:[^"\\]|\\.)*"/;
+// chunk, the first `"model": "…"` key's value is replaced in the JSON text (see model-field.ts).
+import { modelValueSpan, spliceSpan } from "./model-field.ts";
 
 /** Builds a rewriter for one request; the replacement is encoded once. */
 export function modelRewriter(clientModel: string): (json: string) => string {
-  const replacement = `"model":${JSON.stringify(clientModel)}`;
-  return (json) => json.replace(MODEL_FIELD, () => replacement);
+  const encoded = JSON.stringify(clientModel);
+  return (json) => {
+    const span = modelValueSpan(json);
+    return span ? spliceSpan(json, span, encoded) : json;
+  };
 }

@@ -1,4 +1,5 @@
 import type { ChatRequest } from "./body.ts";
+import { modelValueSpan, spliceSpan } from "./model-field.ts";
 import { UPSTREAM_ABORT, type UpstreamInit } from "../deps.ts";
 import type { ClientAbortHook } from "../http/context.ts";
 import type { ResolvedModel } from "./resolve-model.ts";
@@ -8,13 +9,31 @@ import type { UpstreamCall } from "./upstream-call.ts";
  * The body the upstream receives: the client's own, with `model` rewritten to the upstream's
  * id and, for streams, usage reporting switched on so the gateway can account for it.
  */
-export function upstreamBody(chat: ChatRequest, route: ResolvedModel): string {
+export function upstreamBody(chat: ChatRequest, route: Pick<ResolvedModel, "upstreamModel">): string {
+  if (!chat.stream) {
+    const spliced = spliceModel(chat.text, chat.model, route.upstreamModel);
+    if (spliced !== null) return spliced;
+  }
   const out: Record<string, unknown> = { ...chat.raw, model: route.upstreamModel };
   if (chat.stream) {
     const given = chat.raw.stream_options;
     out.stream_options = typeof given === "object" && given !== null ? { ...given, include_usage: true } : { include_usage: true };
   }
   return JSON.stringify(out);
+}
+
+/**
+ * The client's own text with the model id swapped, when that is unambiguous: the text holds
+ * `"model"` exactly once, as a key whose value is written the way JSON.stringify writes the id.
+ * Cheaper than re-serialising the whole body, and every other byte goes through as sent.
+ * Anything else (escapes, a second "model" anywhere) takes the re-serialising path.
+ */
+function spliceModel(text: string, from: string, to: string): string | null {
+  const first = text.indexOf('"model"');
+  if (first === -1 || text.indexOf('"model"', first + 1) !== -1) return null;
+  const span = modelValueSpan(text);
+  if (span === null || text.slice(span[0], span[1]) !== JSON.stringify(from)) return null;
+  return spliceSpan(text, span, JSON.stringify(to));
 }
 
 /** A plain record rather than Headers: transports can use it as-is. */

@@ -87,8 +87,15 @@ const KEY_SAFE = /^[A-Za-z0-9_-]{1,128}$/;
  * hash (admin-chosen ids may hold anything). Synchronous in the common case.
  */
 export function keySegment(id: string): string | Promise<string> {
-  return KEY_SAFE.test(id) ? id : hashIdentifier(id).then((h) => `h-${h}`);
+  if (safeIds.has(id)) return id;
+  if (!KEY_SAFE.test(id)) return hashIdentifier(id).then((h) => `h-${h}`);
+  if (safeIds.size >= MAX_SAFE_IDS) safeIds.clear();
+  safeIds.add(id);
+  return id;
 }
+// Ids already found key-safe: the same few keys and users come back on every request.
+const safeIds = new Set<string>();
+const MAX_SAFE_IDS = 10_000;
 
 export class RateLimiter {
   readonly #counters: CounterStore;
