@@ -6,15 +6,18 @@ import type { ClientIpSource } from "./http/client-ip.ts";
 import type { CounterStore } from "./limits/index.ts";
 
 /**
- * RequestInit key under which the core hands a transport the upstream call's stop hook. The
- * standard fetch ignores it and reads `signal`; a transport that takes the hook (the Node one)
- * spares the core an AbortSignal per call, a measurable cost on Node 20.
+ * RequestInit key under which the core hands a transport the upstream call's stop hook, in place
+ * of an AbortSignal (on Node 20 an AbortSignal per call is a measurable cost). Only a transport
+ * that says it takes the hook (`takesStopHook`) gets it; any other gets `signal`.
  */
 export const UPSTREAM_ABORT: unique symbol = Symbol.for("edgegate.upstreamAbort");
 export type UpstreamInit = RequestInit & { [UPSTREAM_ABORT]?: ClientAbortHook };
 
 /** The upstream transport: any function shaped like the standard fetch. */
-export type FetchLike = (input: string | URL | Request, init?: UpstreamInit) => Promise<Response>;
+export type FetchLike = ((input: string | URL | Request, init?: UpstreamInit) => Promise<Response>) & {
+  /** True when the transport stops a call through init[UPSTREAM_ABORT] rather than init.signal. */
+  takesStopHook?: boolean;
+};
 
 /**
  * Builds a whole-document response (JSON text). The default is `new Response(text, init)`; an

@@ -120,6 +120,6 @@ export function createGateway(deps: GatewayDeps): Gateway {
       const onClientAbort = ctx?.onClientAbort ?? signalAbortHook(request);
       return router.fetch(request, { requestId: crypto.randomUUID(), startedAt: now(), waitUntil, onClientAbort });
     },
-    drain: () => accountant.writer.flush(),
+    drain: () => accountant.drain(),
   };
 }

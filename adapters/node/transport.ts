@@ -27,7 +27,7 @@ export function createPooledFetch(opts: PooledFetchOptions = {}): FetchLike & { 
     });
   };
 
-  return Object.assign(pooledFetch, { close: () => agent.close() });
+  return Object.assign(pooledFetch, { close: () => agent.close(), takesStopHook: true });
 }
 
 interface Target {

@@ -52,12 +52,38 @@ export class Accountant {
   readonly #credit: CreditGuard;
   readonly #limiter: RateLimiter;
   readonly #logger: Logger;
+  #queued: RequestOutcome[] = [];
+  #queuedDone: Promise<void> | null = null;
 
   constructor(deps: AccountantDeps) {
     this.writer = new LedgerWriter(deps.db, deps.logger, deps.writer);
     this.#credit = deps.credit;
     this.#limiter = deps.limiter;
     this.#logger = deps.logger;
+  }
+
+  /**
+   * Records `o` once the current turn of the event loop is over, so that the response it
+   * belongs to is written first: background work never delays the client. One timer serves
+   * every request that ends in the same turn. Never rejects.
+   */
+  recordSoon(o: RequestOutcome): Promise<void> {
+    this.#queued.push(o);
+    this.#queuedDone ??= new Promise<void>((resolve) => setTimeout(resolve, 0)).then(() => this.#recordQueued());
+    return this.#queuedDone;
+  }
+
+  #recordQueued(): Promise<void> {
+    const batch = this.#queued;
+    this.#queued = [];
+    this.#queuedDone = null;
+    return Promise.all(batch.map((o) => this.record(o))).then(() => {});
+  }
+
+  /** Records what is queued and writes every pending ledger row (call before shutting down). */
+  async drain(): Promise<void> {
+    await this.#queuedDone;
+    await this.writer.flush();
   }
 
   /** Records and settles one request. Resolves when done; never rejects. */

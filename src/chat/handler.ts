@@ -17,7 +17,7 @@ import { resolveRoute, type ResolvedModel } from "./resolve-model.ts";
 import { UpstreamCall } from "./upstream-call.ts";
 import { upstreamFetch } from "./upstream-fetch.ts";
 import { normaliseUpstreamError } from "./upstream-error.ts";
-import { upstreamBody, upstreamHeaders, UpstreamRequestInit } from "./upstream-request.ts";
+import { upstreamBody, upstreamHeaders, upstreamInit } from "./upstream-request.ts";
 import type { Usage } from "./usage.ts";
 
 export interface ChatDeps {
@@ -36,6 +36,7 @@ export interface ChatDeps {
 export function chatCompletions(deps: ChatDeps) {
   const { config, policy, accountant } = deps;
   const now = deps.svc.now;
+  const takesStopHook = deps.fetch.takesStopHook === true;
   return async (request: Request, rc: RequestContext): Promise<Response> => {
     const chat = parseChatBody(await readBodyText(request, config.GATEWAY_MAX_BODY_BYTES));
     const caller = await identify(request, deps.svc.auth);
@@ -47,13 +48,13 @@ export function chatCompletions(deps: ChatDeps) {
     // Anonymous requests without token reservations leave nothing to record.
     const accounted = admission.owner !== null || admission.rate.reservations.length > 0;
     const account = (status: number, firstByteAt: number | null, usage: Usage | undefined, generatedChars: number) => {
-      if (accounted) rc.waitUntil(accountant.record(outcome(rc, caller, route, chat, admission, status, firstByteAt, now(), usage, generatedChars)));
+      if (accounted) rc.waitUntil(accountant.recordSoon(outcome(rc, caller, route, chat, admission, status, firstByteAt, now(), usage, generatedChars)));
     };
 
     const call = new UpstreamCall(config.GATEWAY_FIRST_BYTE_TIMEOUT_MS, config.GATEWAY_TOTAL_TIMEOUT_MS, rc.onClientAbort);
     let upstream: Response;
     try {
-      const init = new UpstreamRequestInit(upstreamHeaders(route, chat.stream), upstreamBody(chat, route), call);
+      const init = upstreamInit(upstreamHeaders(route, chat.stream), upstreamBody(chat, route), call, takesStopHook);
       upstream = await upstreamFetch(route, deps.fetch, deps.svc.ssrf)(`${route.baseUrl}/chat/completions`, init);
     } catch (cause) {
       call.finish();
@@ -89,7 +90,7 @@ export function chatCompletions(deps: ChatDeps) {
         throw err;
       }
       const firstChunkAt = now();
-      if (accounted) rc.waitUntil(streamEnded.then(([usage, chars]) => accountant.record(outcome(rc, caller, route, chat, admission, 200, firstChunkAt, now(), usage, chars))));
+      if (accounted) rc.waitUntil(streamEnded.then(([usage, chars]) => accountant.recordSoon(outcome(rc, caller, route, chat, admission, 200, firstChunkAt, now(), usage, chars))));
       headers["content-type"] = "text/event-stream; charset=utf-8";
       headers["cache-control"] = "no-cache";
       return new Response(body, { status: 200, headers });

@@ -1,5 +1,6 @@
 import type { ClientAbortHook } from "../http/context.ts";
 import { GatewayError } from "../http/errors.ts";
+import { Stopper } from "../http/stopper.ts";
 
 export type TimeoutKind = "first_byte" | "total";
 
@@ -18,9 +19,9 @@ export class UpstreamCall {
   private readonly deadline: number;
   #firstByte = false;
   private stopListening: () => void = () => {};
-  #controller: AbortController | undefined;
-  #aborted = false;
-  #abortListeners: (() => void)[] = [];
+  readonly #stopper = new Stopper();
+  /** The stop hook for transports: a listener runs once if the call is stopped. */
+  readonly onAbort = this.#stopper.hook;
 
   constructor(firstByteMs: number, totalMs: number, onClientAbort?: ClientAbortHook) {
     this.deadline = Date.now() + totalMs;
@@ -28,33 +29,14 @@ export class UpstreamCall {
     if (onClientAbort) this.stopListening = onClientAbort(() => this.abortForClient());
   }
 
+  /** For a transport that takes a signal rather than the hook; built on first use. */
   get signal(): AbortSignal {
-    if (!this.#controller) {
-      this.#controller = new AbortController();
-      if (this.#aborted) this.#controller.abort();
-    }
-    return this.#controller.signal;
+    return this.#stopper.signal;
   }
-
-  /** The AbortHook for transports: `listener` runs once if the call is stopped. */
-  readonly onAbort = (listener: () => void): (() => void) => {
-    if (this.#aborted) {
-      listener();
-      return () => {};
-    }
-    this.#abortListeners.push(listener);
-    return () => {
-      const i = this.#abortListeners.indexOf(listener);
-      if (i >= 0) this.#abortListeners.splice(i, 1);
-    };
-  };
 
   /** Stops the upstream request (and its body, if it is still being read). */
   abort(): void {
-    if (this.#aborted) return;
-    this.#aborted = true;
-    for (const listener of this.#abortListeners.splice(0)) listener();
-    this.#controller?.abort();
+    this.#stopper.stop();
   }
 
   firstByteArrived(): void {

@@ -1,7 +1,6 @@
 import type { ChatRequest } from "./body.ts";
 import { modelValueSpan, spliceSpan } from "./model-field.ts";
 import { UPSTREAM_ABORT, type UpstreamInit } from "../deps.ts";
-import type { ClientAbortHook } from "../http/context.ts";
 import type { ResolvedModel } from "./resolve-model.ts";
 import type { UpstreamCall } from "./upstream-call.ts";
 
@@ -47,26 +46,11 @@ export function upstreamHeaders(route: ResolvedModel, stream: boolean): Record<s
 }
 
 /**
- * The RequestInit of one upstream call. A class rather than an object literal: `signal` is a
- * getter (the AbortSignal is built only for a transport that reads it; the Node one takes the
- * stop hook instead), and V8 creates a literal with an accessor through a slow path.
+ * The RequestInit of one upstream call: the stop hook for a transport that takes it, else an
+ * AbortSignal (some fetch implementations copy the init, so the signal is a plain property).
  */
-export class UpstreamRequestInit implements UpstreamInit {
-  readonly method = "POST";
-  readonly redirect = "manual";
-  readonly [UPSTREAM_ABORT]: ClientAbortHook;
-  readonly #call: UpstreamCall;
-
-  constructor(
-    readonly headers: Record<string, string>,
-    readonly body: string,
-    call: UpstreamCall,
-  ) {
-    this.#call = call;
-    this[UPSTREAM_ABORT] = call.onAbort;
-  }
-
-  get signal(): AbortSignal {
-    return this.#call.signal;
-  }
+export function upstreamInit(headers: Record<string, string>, body: string, call: UpstreamCall, takesStopHook: boolean): UpstreamInit {
+  return takesStopHook
+    ? { method: "POST", headers, body, redirect: "manual", [UPSTREAM_ABORT]: call.onAbort }
+    : { method: "POST", headers, body, redirect: "manual", signal: call.signal };
 }

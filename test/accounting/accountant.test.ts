@@ -74,6 +74,23 @@ describe("accountant", () => {
 
   afterAll(async () => open?.close());
 
+  it("records soon, not in the turn that ends the request: one later turn serves every request, and drain() waits for it", async () => {
+    rows = [];
+    const [a, b] = [outcome(), outcome()];
+    const pa = accountant.recordSoon(a);
+    const pb = accountant.recordSoon(b);
+    expect(pa).toBe(pb);
+    await Promise.resolve();
+    expect(rows).toEqual([]); // the response is written before any of this runs
+    await pb;
+    expect(rows.map((r) => r.requestId)).toEqual([a.requestId, b.requestId]);
+
+    const c = outcome();
+    void accountant.recordSoon(c);
+    await accountant.drain();
+    expect(rows.map((r) => r.requestId)).toContain(c.requestId);
+  });
+
   it("records the upstream's usage, cost, timings and route", async () => {
     rows = [];
     const o = outcome();

@@ -42,8 +42,7 @@ export async function fetchUpstreamSafely(
   const headers = new Headers(init.headers);
 
   for (let redirects = 0; ; redirects++) {
-    // signal by name: it may be a getter on init's prototype, which spreading does not copy.
-    const res = await fetchImpl(url.href, { ...init, method, headers: new Headers(headers), body, redirect: "manual", signal: init.signal ?? null });
+    const res = await fetchImpl(url.href, { ...init, method, headers: new Headers(headers), body, redirect: "manual" });
     const location = res.headers.get("location");
     if (!REDIRECT_STATUSES.has(res.status) || location === null || init.redirect === "manual") return res;
     await res.body?.cancel();
