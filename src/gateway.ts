@@ -26,6 +26,16 @@ export interface Gateway {
 
 type Handler = (request: IRequest, rc: RequestContext) => Promise<Response> | Response;
 
+const CHAT_PATH = "/v1/chat/completions";
+
+/** The path of an absolute URL without parsing it: after "scheme://host", up to any query. */
+function pathOf(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start === -1) return "/";
+  const end = url.indexOf("?", start);
+  return end === -1 ? url.slice(start) : url.slice(start, end);
+}
+
 /** Builds the gateway from platform-specific dependencies; see DESIGN.md "The core". */
 export function createGateway(deps: GatewayDeps): Gateway {
   const logger = deps.logger ?? consoleLogger;
@@ -37,19 +47,19 @@ export function createGateway(deps: GatewayDeps): Gateway {
       p.catch((err: unknown) => logger.error("background task failed", { error: describeError(err) }));
     });
 
+  const answerError = (err: unknown, rc: RequestContext): Response => {
+    if (err instanceof GatewayError) return errorResponse(err);
+    logger.error("unhandled error", { requestId: rc.requestId, error: describeError(err) });
+    return errorResponse(internalError());
+  };
+  const stampRequestId = (res: Response, rc: RequestContext): Response => {
+    // The chat route names it already (with the rest of its headers, in one go).
+    if (!res.headers.has("x-request-id")) res.headers.set("x-request-id", rc.requestId);
+    return res;
+  };
   const router = Router<IRequest, [RequestContext]>({
-    catch: (err: unknown, _req: IRequest, rc: RequestContext) => {
-      if (err instanceof GatewayError) return errorResponse(err);
-      logger.error("unhandled error", { requestId: rc.requestId, error: describeError(err) });
-      return errorResponse(internalError());
-    },
-    finally: [
-      (res: Response, _req: IRequest, rc: RequestContext) => {
-        // The chat route names it already (with the rest of its headers, in one go).
-        if (!res.headers.has("x-request-id")) res.headers.set("x-request-id", rc.requestId);
-        return res;
-      },
-    ],
+    catch: (err: unknown, _req: IRequest, rc: RequestContext) => answerError(err, rc),
+    finally: [(res: Response, _req: IRequest, rc: RequestContext) => stampRequestId(res, rc)],
   });
 
   const operator =
@@ -69,12 +79,23 @@ export function createGateway(deps: GatewayDeps): Gateway {
   svc.onInvalidateOwner((owner) => policy.credit.forget(owner));
   const accountant = new Accountant({ db: deps.db, logger, credit: policy.credit, limiter: policy.limiter });
   const orgSettings = orgSettingsRoutes(svc, policy.orgs);
+  const chat = chatCompletions({ config: deps.config, svc, fetch: deps.fetch, document: deps.document ?? standardDocument, policy, accountant });
+  // The hot route skips the router's URL parsing and route scan; it answers errors the same way.
+  const chatFast = async (request: Request, rc: RequestContext): Promise<Response> => {
+    let res: Response;
+    try {
+      res = await chat(request, rc);
+    } catch (err) {
+      res = answerError(err, rc);
+    }
+    return stampRequestId(res, rc);
+  };
 
   router
     .get("/healthz", healthz)
     .get("/readyz", readyz(svc))
     .get("/v1/models", listModels(svc, svc.routes.providers))
-    .post("/v1/chat/completions", chatCompletions({ config: deps.config, svc, fetch: deps.fetch, document: deps.document ?? standardDocument, policy, accountant }))
+    .post("/v1/chat/completions", chat)
     .get("/v1/usage", usageRoute(svc))
     .get("/v1/orgs/:id/settings", orgSettings.get)
     .put("/v1/orgs/:id/settings", orgSettings.put)
@@ -118,7 +139,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
     fetch(request, ctx) {
       const waitUntil = ctx?.waitUntil ? (p: Promise<unknown>) => ctx.waitUntil?.(p) : background;
       const onClientAbort = ctx?.onClientAbort ?? signalAbortHook(request);
-      return router.fetch(request, { requestId: crypto.randomUUID(), startedAt: now(), waitUntil, onClientAbort });
+      const rc: RequestContext = { requestId: crypto.randomUUID(), startedAt: now(), waitUntil, onClientAbort };
+      if (request.method === "POST" && pathOf(request.url) === CHAT_PATH) return chatFast(request, rc);
+      return router.fetch(request, rc);
     },
     drain: () => accountant.drain(),
   };

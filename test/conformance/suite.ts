@@ -177,6 +177,21 @@ export function conformanceSuite(runtime: string, start: Launcher, opts: { skip?
         expect(mock.requests.map((r) => (r.body as { model: string }).model)).toEqual(["模型-large", "tab\there"]);
       });
 
+      it("answers the same whichever way the path is written (query string, trailing slash)", async () => {
+        for (const path of ["/v1/chat/completions?trace=1", "/v1/chat/completions/"]) {
+          const res = await fetch(`${gw.url}${path}`, {
+            method: "POST",
+            headers: { "content-type": "application/json", authorization: `Bearer ${apiKey}` },
+            body: JSON.stringify({ model: "openai/mock-model", messages: hi }),
+          });
+          expect(res.status).toBe(200);
+          expect(res.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+          expect(((await res.json()) as { model: string }).model).toBe("openai/mock-model");
+          const bad = await fetch(`${gw.url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: "{" });
+          await expectError(bad, 400, "invalid_json");
+        }
+      });
+
       it("relays tool calls", async () => {
         const res = await chat({ model: "openai/mock-model", messages: hi, mock: { tool_calls: true } });
         const body = (await res.json()) as Record<string, any>;
