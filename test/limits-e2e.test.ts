@@ -5,16 +5,9 @@ import pg from "pg";
 import { Agent, request as undiciRequest } from "undici";
 import { Redis as IORedis } from "ioredis";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { nodeClientIp } from "../adapters/node/client-ip.ts";
-import { nodeCounters } from "../adapters/node/counters.ts";
-import { openNodeDb } from "../adapters/node/db.ts";
-import { documentFactory } from "../adapters/node/document-response.ts";
-import { nodeHashKey } from "../adapters/node/hash-key.ts";
-import { serveNode } from "../adapters/node/server.ts";
-import { createPooledFetch } from "../adapters/node/transport.ts";
-import { createGateway, parseConfig, useNeonEndpoint } from "../src/index.ts";
 import { jsonEvents, readEvents } from "./conformance/sse.ts";
 import { startMockLlm, type MockLlm } from "./support/mock-llm/index.ts";
+import { startNode } from "./support/runtimes/node.ts";
 import { conformanceDatabaseUrl, withEdgeStandIns } from "./support/runtimes/edge-storage.ts";
 import { startWorkerd } from "./support/runtimes/workerd.ts";
 import { REDIS_URL, serviceAvailable } from "./support/services.ts";
@@ -31,32 +24,6 @@ const FREE = "openai/free-mock";
 const PRICE = { input: 0.15, output: 0.6 }; // microdollars per token
 const hi = [{ role: "user", content: "Hello there" }];
 const HOUR_S = 3600;
-
-/** The Node adapter as main.ts wires it, client IP included (the shared startNode passes none). */
-const startNodeGateway: Launcher = async (env) => {
-  const config = parseConfig(env);
-  useNeonEndpoint(config);
-  const store = await openNodeDb({ DATABASE_URL: config.DATABASE_URL ?? "memory://", NEON_FETCH_ENDPOINT: config.NEON_FETCH_ENDPOINT });
-  const transport = createPooledFetch();
-  const gateway = createGateway({
-    config,
-    db: store.db,
-    counters: nodeCounters(config).counters,
-    fetch: transport,
-    document: documentFactory,
-    hashKey: nodeHashKey,
-    clientIp: nodeClientIp,
-  });
-  const server = await serveNode(gateway.fetch, 0);
-  return {
-    url: server.url,
-    close: async () => {
-      await server.close();
-      await transport.close();
-      await store.close();
-    },
-  };
-};
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -464,5 +431,5 @@ function limitsSuite(runtime: string, launch: Launcher, opts: { full: boolean })
   });
 }
 
-limitsSuite("node", startNodeGateway, { full: true });
+limitsSuite("node", startNode, { full: true });
 limitsSuite("workerd", startWorkerd, { full: false });
