@@ -34,7 +34,7 @@ interface NumberSetting {
 
 const NUMBERS: NumberSetting[] = [
   { key: "duration", full: 8, quick: 2, min: 1 },
-  { key: "warmup", full: 2, quick: 1, min: 0 },
+  { key: "warmup", full: 5, quick: 1, min: 0 },
   { key: "connections", full: 32, quick: 32, min: 1 },
   { key: "rounds", full: 3, quick: 1, min: 1 },
   { key: "seqRequests", full: 3000, quick: 300, min: 1 },
