@@ -8,7 +8,6 @@ declare module "autocannon" {
     connections?: number;
     duration?: number;
     timeout?: number;
-    warmup?: { connections?: number; duration?: number };
   }
   interface Histogram {
     average: number;

@@ -2,6 +2,7 @@
 // autocannon records latency in whole milliseconds, so at concurrency 1 its mean is coarse:
 // latency.ts gives the precise numbers there.
 import autocannon from "autocannon";
+import { postgresCpuSeconds, processCpuSeconds } from "./cpu.ts";
 import type { Target } from "./targets.ts";
 
 export interface LoadResult {
@@ -13,6 +14,10 @@ export interface LoadResult {
   errors: number;
   statusCodes: Record<string, number>;
   durationS: number;
+  /** CPU µs per request of the target's process, all threads (Linux only) */
+  cpuUsPerRequest?: number;
+  /** CPU µs per request of the PostgreSQL server over the same window (Linux only) */
+  postgresUsPerRequest?: number;
 }
 
 export interface LoadSettings {
@@ -22,19 +27,24 @@ export interface LoadSettings {
   warmup: number;
 }
 
+const perRequest = (before: number | undefined, after: number | undefined, requests: number) =>
+  before === undefined || after === undefined || requests === 0 ? undefined : ((after - before) * 1e6) / requests;
+
 export async function runLoad(target: Target, body: string, settings: LoadSettings): Promise<LoadResult> {
-  const result = await autocannon({
-    url: target.origin + target.path,
-    method: "POST",
-    headers: target.headers,
-    body,
-    connections: settings.connections,
-    duration: settings.duration,
-    ...(settings.warmup > 0 ? { warmup: { connections: settings.connections, duration: settings.warmup } } : {}),
-  });
+  const run = (duration: number) =>
+    autocannon({ url: target.origin + target.path, method: "POST", headers: target.headers, body, connections: settings.connections, duration });
+  // The warm-up is its own unrecorded run, so that the CPU readings below cover only what is measured.
+  if (settings.warmup > 0) await run(settings.warmup);
+  const cpuBefore = processCpuSeconds(target.pid);
+  const pgBefore = postgresCpuSeconds();
+  const result = await run(settings.duration);
+  const cpuUsPerRequest = perRequest(cpuBefore, processCpuSeconds(target.pid), result.requests.total);
+  const postgresUsPerRequest = perRequest(pgBefore, postgresCpuSeconds(), result.requests.total);
   const statusCodes: Record<string, number> = {};
   for (const [code, { count }] of Object.entries(result.statusCodeStats)) statusCodes[code] = count;
   return {
+    ...(cpuUsPerRequest === undefined ? {} : { cpuUsPerRequest }),
+    ...(postgresUsPerRequest === undefined ? {} : { postgresUsPerRequest }),
     reqPerSec: result.requests.average,
     latencyMeanMs: result.latency.mean,
     latencyP99Ms: result.latency.p99,

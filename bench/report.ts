@@ -68,6 +68,11 @@ export function analyse(m: Measurements, names: TargetName[]): Analysis {
     row(`${label} p99 latency ms (autocannon)`, 0, (n) => med(n, (x) => x.latencyP99Ms), errs);
     // autocannon's histogram has whole-ms resolution; at one connection 1000/req/s is the finer mean.
     if (label === "c=1") row("c=1 ms per request (1000 / req/s)", 3, (n) => med(n, (x) => 1000 / x.reqPerSec), errs);
+    // What each request cost in CPU, whatever share of the machine the process got (see cpu.ts).
+    if (label === "c=32") {
+      row("c=32 CPU µs per request (process)", 0, (n) => med(n, (x) => x.cpuUsPerRequest ?? NaN), errs);
+      row("c=32 CPU µs per request (PostgreSQL)", 0, (n) => med(n, (x) => x.postgresUsPerRequest ?? NaN), errs);
+    }
     row(`${label} errors + non-2xx`, 0, (n) => cell(phase[n], () => errs(n)), errs);
   }
   const seqErrs = (n: TargetName) => ok(m.sequential[n])?.errors ?? 0;
@@ -83,11 +88,16 @@ export function analyse(m: Measurements, names: TargetName[]): Analysis {
   }
 
   const rps = (n: TargetName) => ok(m.c32[n])?.map((x) => x.reqPerSec);
+  // edgegate's ledger writes are PostgreSQL's work, so they count on its side of the CPU ratio
+  // (Portkey keeps no database; PostgreSQL only settles edgegate's last batch in its window).
+  const cpu = (n: TargetName, withDb: boolean) =>
+    ok(m.c32[n])?.map((x) => (x.cpuUsPerRequest ?? NaN) + (withDb ? (x.postgresUsPerRequest ?? 0) : 0));
   const seqMeans = (n: TargetName) => ok(m.sequential[n])?.rounds.map((x) => x.mean);
   const streamMeans = (n: TargetName, key: "ttfc" | "ttlc") => ok(m.stream[n])?.[key].rounds.map((x) => x.mean);
   const ratios = {
     c32_reqps_edgegate_over_direct: ratio(rps("edgegate"), rps("direct")),
     c32_reqps_edgegate_over_portkey: ratio(rps("edgegate"), rps("portkey")),
+    c32_cpu_us_portkey_over_edgegate: ratio(cpu("portkey", false), cpu("edgegate", true)),
     c1_mean_ms_edgegate_minus_direct: diff(seqMeans("edgegate"), seqMeans("direct")),
     c1_mean_ms_edgegate_minus_portkey: diff(seqMeans("edgegate"), seqMeans("portkey")),
     ttfc_mean_ms_edgegate_minus_direct: diff(streamMeans("edgegate", "ttfc"), streamMeans("direct", "ttfc")),

@@ -16,6 +16,8 @@ export interface Target {
   path: string;
   headers: Record<string, string>;
   model: string;
+  /** the process that answers (the mock, for direct), for its CPU time */
+  pid: number | undefined;
 }
 
 interface Child {
@@ -105,9 +107,9 @@ async function waitForHttp(child: Child, url: string, expectStatus: number): Pro
 }
 
 /** The mock prints one JSON line {"url": "..."} once it listens. */
-async function startMock(): Promise<string> {
+async function startMock(): Promise<{ url: string; pid: number | undefined }> {
   const child = launch("mock upstream", ["--import", "tsx", "test/support/mock-llm/cli.ts", "--port", "0"]);
-  return new Promise<string>((resolve, reject) => {
+  return new Promise((resolve, reject) => {
     let buffered = "";
     const timer = setTimeout(() => reject(failure(child, `no {"url"} line within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
     const onData = (chunk: Buffer) => {
@@ -118,7 +120,7 @@ async function startMock(): Promise<string> {
           if (typeof parsed === "object" && parsed !== null && "url" in parsed && typeof parsed.url === "string") {
             clearTimeout(timer);
             child.proc.stdout?.off("data", onData);
-            resolve(parsed.url.replace(/\/$/, ""));
+            resolve({ url: parsed.url.replace(/\/$/, ""), pid: child.proc.pid });
             return;
           }
         } catch {
@@ -215,6 +217,7 @@ async function startEdgegate(mockUrl: string, databaseUrl: string): Promise<Targ
     path: CHAT_PATH,
     headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
     model: "openai/mock-model",
+    pid: child.proc.pid,
   };
 }
 
@@ -234,12 +237,14 @@ async function startPortkey(mockUrl: string): Promise<Target> {
       authorization: `Bearer ${UPSTREAM_KEY}`,
     },
     model: "mock-model",
+    pid: child.proc.pid,
   };
 }
 
 /** Starts the mock (always) and the requested gateways; returns the targets in the asked order. */
 export async function startTargets(names: TargetName[]): Promise<{ mockUrl: string; targets: Target[]; database: string | null }> {
-  const mockUrl = await startMock();
+  const mock = await startMock();
+  const mockUrl = mock.url;
   const db = names.includes("edgegate") ? await benchDatabase() : null;
   const started = await Promise.all(
     names.map(async (name): Promise<Target> => {
@@ -251,6 +256,7 @@ export async function startTargets(names: TargetName[]): Promise<{ mockUrl: stri
         path: CHAT_PATH,
         headers: { "content-type": "application/json", authorization: `Bearer ${UPSTREAM_KEY}` },
         model: "mock-model",
+        pid: mock.pid,
       };
     }),
   );
