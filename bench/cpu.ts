@@ -39,22 +39,31 @@ function readStat(pid: number | string): Stat | undefined {
 /** CPU seconds used so far by one process, all threads. */
 export const processCpuSeconds = (pid: number | undefined): number | undefined => (pid === undefined ? undefined : readStat(pid)?.seconds);
 
-/**
- * CPU seconds used so far by every PostgreSQL server process on this machine (the postmaster,
- * its backends and background workers). Backends that exit between two readings drop out, so
- * the difference can only under-count: the bench's pool keeps its connections open.
- */
-export function postgresCpuSeconds(): number | undefined {
+/** CPU seconds used so far by each PostgreSQL server process (postmaster, backends, workers). */
+export function postgresCpu(): Map<string, number> | undefined {
   let entries: string[];
   try {
     entries = readdirSync("/proc").filter((e) => /^\d+$/.test(e));
   } catch {
     return undefined;
   }
-  let total = 0;
+  const out = new Map<string, number>();
   for (const pid of entries) {
     const stat = readStat(pid);
-    if (stat?.comm === "postgres") total += stat.seconds;
+    if (stat?.comm === "postgres") out.set(pid, stat.seconds);
   }
+  return out;
+}
+
+/**
+ * PostgreSQL's CPU seconds between two readings. A backend that started in between counts in
+ * full; one that exited in between drops out with what it used in the window (the pool closes
+ * idle connections), so this can under-count but never goes below zero.
+ */
+export function postgresCpuSince(before: Map<string, number> | undefined): number | undefined {
+  const after = postgresCpu();
+  if (!before || !after) return undefined;
+  let total = 0;
+  for (const [pid, seconds] of after) total += Math.max(0, seconds - (before.get(pid) ?? 0));
   return total;
 }

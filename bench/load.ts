@@ -2,7 +2,7 @@
 // autocannon records latency in whole milliseconds, so at concurrency 1 its mean is coarse:
 // latency.ts gives the precise numbers there.
 import autocannon from "autocannon";
-import { postgresCpuSeconds, processCpuSeconds } from "./cpu.ts";
+import { postgresCpu, postgresCpuSince, processCpuSeconds } from "./cpu.ts";
 import type { Target } from "./targets.ts";
 
 export interface LoadResult {
@@ -27,8 +27,8 @@ export interface LoadSettings {
   warmup: number;
 }
 
-const perRequest = (before: number | undefined, after: number | undefined, requests: number) =>
-  before === undefined || after === undefined || requests === 0 ? undefined : ((after - before) * 1e6) / requests;
+const usPerRequest = (seconds: number | undefined, requests: number) => (seconds === undefined || requests === 0 ? undefined : (seconds * 1e6) / requests);
+const since = (before: number | undefined, after: number | undefined) => (before === undefined || after === undefined ? undefined : after - before);
 
 export async function runLoad(target: Target, body: string, settings: LoadSettings): Promise<LoadResult> {
   const run = (duration: number) =>
@@ -36,10 +36,10 @@ export async function runLoad(target: Target, body: string, settings: LoadSettin
   // The warm-up is its own unrecorded run, so that the CPU readings below cover only what is measured.
   if (settings.warmup > 0) await run(settings.warmup);
   const cpuBefore = processCpuSeconds(target.pid);
-  const pgBefore = postgresCpuSeconds();
+  const pgBefore = postgresCpu();
   const result = await run(settings.duration);
-  const cpuUsPerRequest = perRequest(cpuBefore, processCpuSeconds(target.pid), result.requests.total);
-  const postgresUsPerRequest = perRequest(pgBefore, postgresCpuSeconds(), result.requests.total);
+  const cpuUsPerRequest = usPerRequest(since(cpuBefore, processCpuSeconds(target.pid)), result.requests.total);
+  const postgresUsPerRequest = usPerRequest(postgresCpuSince(pgBefore), result.requests.total);
   const statusCodes: Record<string, number> = {};
   for (const [code, { count }] of Object.entries(result.statusCodeStats)) statusCodes[code] = count;
   return {
