@@ -63,7 +63,7 @@ export function createServices(config: Config, db: Db, fetch: FetchLike, logger:
     catalog,
     verifyJwt,
     secrets,
-    routes: { providers: enabledProviders(config), builtinBaseUrls: builtinBaseUrls(config), catalog, ownerRoutes },
+    routes: { passthrough: config.GATEWAY_PASSTHROUGH_PRICING, providers: enabledProviders(config), builtinBaseUrls: builtinBaseUrls(config), catalog, ownerRoutes },
     ssrf: {
       trustedHosts: new Set(config.GATEWAY_TRUSTED_UPSTREAM_HOSTS),
       ...(config.GATEWAY_SSRF_DOH_URL ? { dohUrl: config.GATEWAY_SSRF_DOH_URL } : {}),

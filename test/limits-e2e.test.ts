@@ -126,6 +126,8 @@ function limitsSuite(runtime: string, launch: Launcher, opts: { full: boolean })
       apiKey = (await newKey({ type: "user", id: userId })).key;
       await admin("POST", "/admin/models", { id: PAID, provider: "openai", input_price: PRICE.input, output_price: PRICE.output });
       await admin("POST", "/admin/models", { id: FREE, provider: "openai", upstream_model: "mock-model", free: true });
+      // On the operator's key only catalog models are served (the catalog rule).
+      await admin("POST", "/admin/models", { id: "acme/acme-large", provider: "acme", input_price: PRICE.input, output_price: PRICE.output });
     }, 120_000);
 
     afterAll(async () => {

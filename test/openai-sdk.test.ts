@@ -40,6 +40,9 @@ describe("openai SDK against the gateway", () => {
       GATEWAY_JWT_SECRET: JWT_SECRET,
     });
     expect((await admin("/admin/users", { id: userId })).status).toBe(201);
+    // On the operator's key only priced catalog models are served, to callers with credit.
+    expect((await admin("/admin/models", { id: "openai/mock-model", provider: "openai", input_price: 0.15, output_price: 0.6 })).status).toBe(200);
+    expect((await admin("/admin/credits", { owner: { type: "user", id: userId }, amount_microdollars: 1_000_000_000 })).status).toBe(200);
     const created = await admin("/admin/api-keys", { owner: { type: "user", id: userId } });
     client = sdk(((await created.json()) as { key: string }).key);
   });

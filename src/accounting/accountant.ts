@@ -10,7 +10,7 @@ import { describeError } from "../http/describe-error.ts";
 import type { CreditGuard } from "../policy/credit.ts";
 import { estimatePromptTokens, tokensForChars } from "../policy/estimate.ts";
 import type { RateLimiter, Reservation } from "../policy/rate-limit.ts";
-import { costMicrodollars } from "./cost.ts";
+import { costMicrodollars, reportedCostMicrodollars } from "./cost.ts";
 import { LedgerWriter, type LedgerWriterOptions } from "./ledger-writer.ts";
 
 /** Everything known about a request once it has ended. */
@@ -86,6 +86,19 @@ export class Accountant {
     await this.writer.flush();
   }
 
+  /**
+   * BYOK and custom upstreams: the provider bills the caller directly; free: nobody is billed;
+   * pass-through: the upstream's reported cost; otherwise the catalog's prices.
+   */
+  #cost(o: RequestOutcome, prompt: number, completion: number): number {
+    const route = o.route;
+    if (route.byok || route.free) return 0;
+    if (!route.passthrough) return costMicrodollars(prompt, completion, route.pricing);
+    if (o.usage?.cost !== undefined) return reportedCostMicrodollars(o.usage.cost);
+    if (o.status < 400) this.#logger.warn("pass-through request without a reported cost; recorded at 0", { requestId: o.requestId, model: o.model });
+    return 0;
+  }
+
   /** Records and settles one request. Resolves when done; never rejects. */
   record(o: RequestOutcome): Promise<void> {
     let write: Promise<void> | undefined;
@@ -94,8 +107,7 @@ export class Accountant {
       const { prompt, completion, estimated } = tokensOf(o);
       actual = prompt + completion;
       if (o.owner !== null) {
-        // BYOK: the provider bills the caller directly; free or unpriced: nobody is billed.
-        const cost = o.route.byok || o.route.free ? 0 : costMicrodollars(prompt, completion, o.route.pricing);
+        const cost = this.#cost(o, prompt, completion);
         if (cost > 0) this.#credit.debit(o.owner, cost);
         write = this.writer.write({
           requestId: o.requestId,

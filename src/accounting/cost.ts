@@ -13,3 +13,8 @@ export function costMicrodollars(promptTokens: number, completionTokens: number,
   const exact = big(promptTokens) * big(pricing.inputPerMillion) + big(completionTokens) * big(pricing.outputPerMillion);
   return Number((exact + 999_999n) / 1_000_000n);
 }
+
+/** Microdollars for a cost reported in dollars (pass-through pricing), rounded up; bounded to a safe integer. */
+export function reportedCostMicrodollars(dollars: number): number {
+  return Math.min(Number.MAX_SAFE_INTEGER, Math.ceil(dollars * 1_000_000));
+}

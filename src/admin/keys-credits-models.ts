@@ -1,7 +1,7 @@
 import type { IRequest } from "itty-router";
 import { createApiKey } from "../db/repos/api-keys.ts";
 import { modelView } from "../catalog/model-view.ts";
-import { upsertModel } from "../db/repos/catalog.ts";
+import { getModel, upsertModel } from "../db/repos/catalog.ts";
 import { addCredit } from "../db/repos/credit.ts";
 import { GatewayError } from "../http/errors.ts";
 import { json } from "../http/json.ts";
@@ -34,6 +34,15 @@ export const accountRoutes = (svc: Services) => ({
 
   async upsertModel(request: IRequest) {
     const m = await readJson(request, modelBody);
+    // An upsert keeps stored fields the body omits, so the rule is checked on the merged entry:
+    // half a price would bill one side of every request at zero.
+    const stored = await getModel(svc.db, m.id);
+    const input = m.input_price ?? stored?.inputPrice ?? null;
+    const output = m.output_price ?? stored?.outputPrice ?? null;
+    if (!(m.free ?? stored?.free ?? false) && (input === null) !== (output === null)) {
+      const missing = input === null ? "input_price" : "output_price";
+      throw new GatewayError(400, "invalid_body", `${missing}: a paid model needs both input_price and output_price (or free: true)`, missing);
+    }
     const saved = await upsertModel(svc.db, {
       id: m.id,
       provider: m.provider,

@@ -1,15 +1,23 @@
 import { TtlCache } from "../cache/ttl-cache.ts";
 import type { Db } from "../db/db.ts";
-import { listEnabledModels } from "../db/repos/catalog.ts";
+import { listModels, type CatalogModel } from "../db/repos/catalog.ts";
 
-export type CatalogModel = Awaited<ReturnType<typeof listEnabledModels>>[number];
+export type { CatalogModel };
+
+interface Loaded {
+  /** Every entry: a disabled one must be known to be refused as such. */
+  entries: ReadonlyMap<string, CatalogModel>;
+  enabled: ReadonlyMap<string, CatalogModel>;
+}
+
+const EMPTY: Loaded = { entries: new Map(), enabled: new Map() };
 
 /**
- * The enabled catalog, loaded whole and cached per isolate: catalogs are small, and one cached
- * map serves both GET /v1/models and every chat request's price and free-model lookup.
+ * The catalog, loaded whole and cached per isolate: catalogs are small, and one cached map
+ * serves both GET /v1/models and every chat request's price and free-model lookup.
  */
 export class CatalogCache {
-  readonly #cache: TtlCache<ReadonlyMap<string, CatalogModel>>;
+  readonly #cache: TtlCache<Loaded>;
   readonly #db: Db;
 
   constructor(db: Db, opts: { ttlMs?: number; now?: () => number } = {}) {
@@ -18,13 +26,22 @@ export class CatalogCache {
     this.#cache = new TtlCache({ ttlMs, negativeTtlMs: ttlMs, maxEntries: 1, ...(opts.now ? { now: opts.now } : {}) });
   }
 
-  async all(): Promise<ReadonlyMap<string, CatalogModel>> {
-    const models = await this.#cache.get("all", async () => new Map((await listEnabledModels(this.#db)).map((m) => [m.id, m])));
-    return models ?? new Map();
+  async #load(): Promise<Loaded> {
+    const loaded = await this.#cache.get("all", async () => {
+      const rows = await listModels(this.#db);
+      return { entries: new Map(rows.map((m) => [m.id, m])), enabled: new Map(rows.filter((m) => m.enabled).map((m) => [m.id, m])) };
+    });
+    return loaded ?? EMPTY;
   }
 
+  /** The enabled entries (what GET /v1/models lists). */
+  async all(): Promise<ReadonlyMap<string, CatalogModel>> {
+    return (await this.#load()).enabled;
+  }
+
+  /** The entry for `id`, enabled or not (callers decide what disabled means). */
   async get(id: string): Promise<CatalogModel | undefined> {
-    return (await this.all()).get(id);
+    return (await this.#load()).entries.get(id);
   }
 
   /** After a local write to the catalog. */

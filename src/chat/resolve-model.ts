@@ -26,10 +26,15 @@ export interface ResolvedModel {
   upstreamModel: string;
   /** Served with the caller's own key or upstream: the operator's credit is not spent. */
   byok: boolean;
-  /** Catalog or custom-upstream prices; null when unknown (then the request is not billed). */
+  /** Catalog or custom-upstream prices; null when unknown (BYOK and custom upstreams are not billed). */
   pricing: Pricing | null;
   /** A free catalog model (anonymous callers allowed, no credit needed). */
   free: boolean;
+  /**
+   * Served on the operator's key without a catalog price because the operator opted into
+   * pass-through pricing: billed at the cost the upstream reports.
+   */
+  passthrough: boolean;
   /** The catalog entry, when the operator listed this model. */
   entry: CatalogModel | undefined;
   /** A user-supplied base URL: every fetch must go through the SSRF-safe fetch. */
@@ -37,6 +42,8 @@ export interface ResolvedModel {
 }
 
 export interface RouteSources {
+  /** GATEWAY_PASSTHROUGH_PRICING: unpriced models are served on the operator's key, billed at the upstream's reported cost. */
+  passthrough: boolean;
   /** Providers served with the operator's keys (enabled built-ins and GATEWAY_PROVIDERS). */
   providers: ReadonlyMap<string, Provider>;
   /** Every built-in provider's endpoint, for BYOK keys of providers the operator did not enable. */
@@ -48,17 +55,20 @@ export interface RouteSources {
 /**
  * Pipeline step "resolve model" (API.md `model` forms): `<provider_id>/<upstream model>` goes to
  * the caller's enabled custom upstream of that id, else to the built-in provider — with the
- * caller's BYOK key when one is saved, else the operator's. Without a token only free catalog
- * models answer. A saved credential that cannot be opened is an error, never a silent switch
- * to the operator's key.
+ * caller's BYOK key when one is saved, else the operator's. A saved credential that cannot be
+ * opened is an error, never a silent switch to the operator's key.
+ *
+ * The catalog rule (README "What the operator's key serves"): on the operator's key only enabled
+ * catalog entries are served, free ones only when marked free, paid ones only with both prices
+ * (or, opted into, at the upstream's reported cost). BYOK and custom upstreams are not limited by
+ * the catalog, but a disabled entry is served to nobody, whatever the route. Without a token only free models answer.
  */
 export async function resolveRoute(model: string, caller: Caller, src: RouteSources): Promise<ResolvedModel> {
   const { providerId, upstreamModel } = splitModel(model);
   const entry = await src.catalog.get(model);
+  if (entry && !entry.enabled) throw disabled(model);
   if (caller.kind === "anonymous") {
-    if (!entry?.free) {
-      throw new GatewayError(401, "missing_token", `"${model}" needs an API key or token; without one only free models are available (see GET /v1/models).`);
-    }
+    if (!entry?.free) throw new GatewayError(401, "missing_token", `"${model}" needs an API key or token; without one only free models are available (see GET /v1/models).`);
     return operatorRoute(model, providerId, upstreamModel, entry, src);
   }
 
@@ -69,7 +79,7 @@ export async function resolveRoute(model: string, caller: Caller, src: RouteSour
   if (owned.byok === "unusable") throw unusable(`Your saved ${providerId} key can no longer be decrypted; save it again (PUT /v1/byok-keys/${providerId}).`);
   const byokBase = src.builtinBaseUrls.get(providerId);
   if (owned.byok && byokBase) {
-    return { ...builtinRoute(providerId, byokBase, owned.byok.apiKey, upstreamModel, entry), byok: true };
+    return { ...builtinRoute(providerId, byokBase, owned.byok.apiKey, upstreamModel, entry), byok: true, pricing: null };
   }
   return operatorRoute(model, providerId, upstreamModel, entry, src);
 }
@@ -90,13 +100,22 @@ function scopeOf(caller: Exclude<Caller, { kind: "anonymous" }>): OwnerScope {
 
 const unusable = (message: string) => new GatewayError(503, "upstream_unavailable", message);
 
+const disabled = (model: string) => new GatewayError(404, "model_not_found", `"${model}" is disabled on this gateway (see GET /v1/models).`, "model");
+
+/** The operator's own key: the catalog decides what is served and at what price. */
 function operatorRoute(model: string, providerId: string, upstreamModel: string, entry: CatalogModel | undefined, src: RouteSources): ResolvedModel {
   const provider = src.providers.get(providerId);
+  const byokHint = src.builtinBaseUrls.has(providerId) ? ` Save your own key with PUT /v1/byok-keys/${providerId} to use it.` : "";
   if (!provider) {
-    const hint = src.builtinBaseUrls.has(providerId) ? ` Save your own key with PUT /v1/byok-keys/${providerId} to use it.` : "";
-    throw new GatewayError(404, "model_not_found", `Provider "${providerId}" is not available on this gateway for "${model}".${hint}`, "model");
+    throw new GatewayError(404, "model_not_found", `Provider "${providerId}" is not available on this gateway for "${model}".${byokHint}`, "model");
   }
-  return builtinRoute(providerId, provider.baseUrl, provider.apiKey, upstreamModel, entry);
+  const route = builtinRoute(providerId, provider.baseUrl, provider.apiKey, upstreamModel, entry);
+  if (route.free || route.pricing !== null) return route;
+  if (src.passthrough) return { ...route, passthrough: true };
+  if (!entry) {
+    throw new GatewayError(404, "model_not_found", `"${model}" is not in this gateway's catalog (see GET /v1/models).${byokHint}`, "model");
+  }
+  throw new GatewayError(403, "model_not_priced", `"${model}" has no price in this gateway's catalog, so it is not served on the gateway's provider key.${byokHint}`, "model");
 }
 
 function builtinRoute(providerId: string, baseUrl: string, apiKey: string, upstreamModel: string, entry: CatalogModel | undefined): ResolvedModel {
@@ -110,6 +129,7 @@ function builtinRoute(providerId: string, baseUrl: string, apiKey: string, upstr
     byok: false,
     pricing: entry && entry.inputPrice !== null && entry.outputPrice !== null ? { inputPerMillion: entry.inputPrice, outputPerMillion: entry.outputPrice } : null,
     free: entry?.free === true,
+    passthrough: false,
     entry,
     guarded: false,
   };
@@ -130,6 +150,7 @@ function customRoute(providerId: string, upstreamModel: string, up: OpenedUpstre
     byok: true,
     pricing: input !== undefined && output !== undefined ? { inputPerMillion: input, outputPerMillion: output } : null,
     free: false,
+    passthrough: false,
     entry: undefined,
     guarded: true,
   };

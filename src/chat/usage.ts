@@ -2,6 +2,8 @@
 export interface Usage {
   prompt_tokens: number;
   completion_tokens: number;
+  /** What the upstream says the request cost, in dollars (OpenRouter's `usage.cost`), if it said. */
+  cost?: number;
 }
 
 // The ledger's token columns are 32-bit integers that must not be negative: an upstream that
@@ -15,7 +17,9 @@ export function asUsage(v: unknown): Usage | undefined {
   if (typeof v !== "object" || v === null || !("prompt_tokens" in v) || !("completion_tokens" in v)) return undefined;
   const prompt = tokenCount(v.prompt_tokens);
   const completion = tokenCount(v.completion_tokens);
-  return prompt === undefined || completion === undefined ? undefined : { prompt_tokens: prompt, completion_tokens: completion };
+  if (prompt === undefined || completion === undefined) return undefined;
+  const cost = "cost" in v && typeof v.cost === "number" && Number.isFinite(v.cost) && v.cost >= 0 ? v.cost : undefined;
+  return cost === undefined ? { prompt_tokens: prompt, completion_tokens: completion } : { prompt_tokens: prompt, completion_tokens: completion, cost };
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null;

@@ -32,6 +32,17 @@ const keyRing = optionalString.transform((v, ctx): ParsedKeyRing | undefined => 
   }
 });
 
+// "true"/"1" or "false"/"0" (case-insensitive); anything else is refused rather than guessed.
+const boolWithDefault = (fallback: boolean) =>
+  optionalString.transform((v, ctx) => {
+    if (v === undefined) return fallback;
+    const lower = v.toLowerCase();
+    if (lower === "true" || lower === "1") return true;
+    if (lower === "false" || lower === "0") return false;
+    ctx.addIssue({ code: "custom", message: 'must be "true" or "false"' });
+    return z.NEVER;
+  });
+
 const csv = optionalString.transform((v) =>
   v === undefined ? [] : v.split(",").map((s) => s.trim().toLowerCase()).filter(Boolean),
 );
@@ -83,6 +94,12 @@ export const envSchema = z.object({
   GATEWAY_DEFAULT_TPM: intWithDefault(0, 0),
   /** Completion tokens a TPM reservation assumes when the request sets no max_tokens. */
   GATEWAY_ESTIMATE_COMPLETION_TOKENS: intWithDefault(1024, 1),
+  /**
+   * The catalog rule's one opt-out (README "What the operator's key serves"): serve models the
+   * catalog has no complete price for on the operator's key, billed at the cost the upstream
+   * reports (`usage.cost`, OpenRouter-style). Off by default: unpriced means not served.
+   */
+  GATEWAY_PASSTHROUGH_PRICING: boolWithDefault(false),
   /** HMAC key for identifiers in rate-counter keys (client IPs); keeps them irreversible. */
   GATEWAY_RATE_LIMIT_SECRET: optionalString.pipe(z.string().min(16, "must be at least 16 characters").optional()),
   OPENAI_API_KEY: optionalString,

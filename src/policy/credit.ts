@@ -31,10 +31,12 @@ export async function loadBalanceFacts(db: Db, owner: Owner): Promise<BalanceFac
   return row && { balance: row.balance, used: row.used === 1 };
 }
 
-/** Served on the operator's account at a price: the only requests that need credit. */
-export function needsCredit(route: ResolvedModel): boolean {
-  const p = route.pricing;
-  return !route.byok && !route.free && p !== null && (p.inputPerMillion > 0 || p.outputPerMillion > 0);
+/**
+ * Served on the operator's account and not marked free: such a request needs credit, whatever
+ * its price (a model is free only when the catalog says so, never because a price is missing).
+ */
+export function needsCredit(route: Pick<ResolvedModel, "byok" | "free">): boolean {
+  return !route.byok && !route.free;
 }
 
 export interface CreditOptions {

@@ -38,6 +38,7 @@ describe("accountant", () => {
     byok: false,
     pricing: { inputPerMillion: 1_000_000, outputPerMillion: 2_000_000 },
     free: false,
+    passthrough: false,
     entry: undefined,
     guarded: false,
     ...over,

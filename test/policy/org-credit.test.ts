@@ -153,16 +153,19 @@ describe("which requests need credit", () => {
     byok: false,
     pricing: { inputPerMillion: 150_000, outputPerMillion: 600_000 },
     free: false,
+    passthrough: false,
     entry: undefined,
     guarded: false,
     ...over,
   });
 
-  it("priced models on the operator's key only", () => {
+  // A model is free only when the catalog marks it so: a missing or zero price is no reason to
+  // serve the operator's key without credit (the catalog rule, README).
+  it("every model on the operator's key that is not marked free", () => {
     expect(needsCredit(route({}))).toBe(true);
     expect(needsCredit(route({ byok: true }))).toBe(false);
     expect(needsCredit(route({ free: true }))).toBe(false);
-    expect(needsCredit(route({ pricing: null }))).toBe(false);
-    expect(needsCredit(route({ pricing: { inputPerMillion: 0, outputPerMillion: 0 } }))).toBe(false);
+    expect(needsCredit(route({ pricing: null, passthrough: true }))).toBe(true);
+    expect(needsCredit(route({ pricing: { inputPerMillion: 0, outputPerMillion: 0 } }))).toBe(true);
   });
 });

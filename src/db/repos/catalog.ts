@@ -42,6 +42,11 @@ export async function upsertModel(db: Db, input: UpsertModelInput): Promise<Cata
   return row;
 }
 
+/** Every entry, enabled or not, by id. */
+export async function listModels(db: Db): Promise<CatalogModel[]> {
+  return db.select().from(catalogModels).orderBy(asc(catalogModels.id));
+}
+
 export async function listEnabledModels(db: Db): Promise<CatalogModel[]> {
   return db.select().from(catalogModels).where(eq(catalogModels.enabled, true)).orderBy(asc(catalogModels.id));
 }

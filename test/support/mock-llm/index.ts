@@ -2,7 +2,7 @@
 // benchmark. Behaviour is steered per request by a `mock` object in the body (see steer.ts).
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { respond, sendError, sendText } from "./respond.ts";
+import { echoCredentials, respond, sendError, sendText } from "./respond.ts";
 import { isObject, planFor } from "./steer.ts";
 
 export interface RecordedRequest {
@@ -12,6 +12,8 @@ export interface RecordedRequest {
   headers: Record<string, string>;
   /** parsed JSON, or the raw text when it is not JSON */
   body: unknown;
+  /** the body exactly as received */
+  raw: string;
   /** "aborted" if the client closed the connection before the mock finished its response */
   closed: Promise<"completed" | "aborted">;
 }
@@ -84,20 +86,27 @@ export async function startMockLlm(opts: MockLlmOptions = {}): Promise<MockLlm> 
     const watch = record ? watchClose(res) : undefined;
     if (watch) {
       const body = parsed.ok ? parsed.value : text;
-      requests.push({ method: req.method ?? "GET", path, headers: headerRecord(req), body, closed: watch.closed });
+      requests.push({ method: req.method ?? "GET", path, headers: headerRecord(req), body, raw: text, closed: watch.closed });
     }
 
     if (expectedAuth !== undefined && req.headers.authorization !== expectedAuth) {
       return sendError(res, 401, "Incorrect API key provided.", "invalid_api_key");
     }
     if (req.method === "GET" && path === "/v1/models") return sendText(res, 200, MODELS);
+    // Under /echo/v1 the model list quotes the credentials it was sent (discovery must not relay them).
+    if (req.method === "GET" && path === "/echo/v1/models") {
+      return sendText(res, 200, JSON.stringify({ object: "list", data: [{ id: "mock-model" }, { id: echoCredentials(headerRecord(req)) }, { id: "m", name: req.headers.authorization ?? "" }] }));
+    }
+    if (req.method === "POST" && path === "/echo/v1/chat/completions" && parsed.ok && isObject(parsed.value)) {
+      return respond(res, { ...planFor(parsed.value), echo: "error" }, () => watch?.dropped(), () => headerRecord(req));
+    }
     if (req.method !== "POST" || path !== "/v1/chat/completions") {
       return sendError(res, 404, `Unknown route ${req.method} ${path}`, "not_found");
     }
     if (!parsed.ok || !isObject(parsed.value)) {
       return sendError(res, 400, "We could not parse the JSON body of your request.", "invalid_json");
     }
-    await respond(res, planFor(parsed.value), () => watch?.dropped());
+    await respond(res, planFor(parsed.value), () => watch?.dropped(), () => headerRecord(req));
   }
 
   const server = createServer((req, res) => {

@@ -35,9 +35,24 @@ function drop(res: ServerResponse, onDrop: () => void, last?: string): void {
   res.write(last ?? "", () => setImmediate(kill));
 }
 
-export async function respond(res: ServerResponse, plan: Plan, onDrop: () => void): Promise<void> {
+/** What a careless provider says about a rejected key: the Authorization it got, and every x-* header value. */
+export function echoCredentials(headers: Record<string, string>): string {
+  const extra = Object.entries(headers).filter(([k]) => k.startsWith("x-")).map(([k, v]) => `${k}=${v}`);
+  return `Incorrect API key provided: ${headers.authorization ?? "(none)"}; headers: ${extra.join(", ")}`;
+}
+
+export async function respond(res: ServerResponse, plan: Plan, onDrop: () => void, requestHeaders: () => Record<string, string> = () => ({})): Promise<void> {
   if (plan.firstByteDelayMs > 0) await pause(res, plan.firstByteDelayMs);
   if (res.destroyed) return;
+
+  const headers = plan.echo === undefined ? {} : requestHeaders();
+  if (plan.echo === "error") return sendText(res, plan.status ?? 401, errorBody(plan.status ?? 401, echoCredentials(headers), "invalid_api_key"));
+  if (plan.echo === "ok_error") return sendText(res, 200, errorBody(400, echoCredentials(headers), "invalid_api_key"));
+  if (plan.echo === "stream_error") {
+    res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8" });
+    res.write(new StreamShaper(plan).good());
+    return void res.end(`data: ${errorBody(401, echoCredentials(headers), "invalid_api_key")}\n\ndata: [DONE]\n\n`);
+  }
 
   if (plan.status !== undefined) {
     const body = plan.errorBody ?? errorBody(plan.status, "mock upstream error", `mock_${plan.status}`);

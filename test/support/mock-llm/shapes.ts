@@ -20,11 +20,14 @@ export interface Usage {
   prompt_tokens: number;
   completion_tokens: number;
   total_tokens: number;
+  cost?: number;
 }
 
 export function usageOf(plan: Plan): Usage {
   const completion = plan.toolCalls ? TOOL_ARG_PIECES.length : plan.chunks;
-  return { prompt_tokens: plan.promptTokens, completion_tokens: completion, total_tokens: plan.promptTokens + completion };
+  const usage: Usage = { prompt_tokens: plan.promptTokens, completion_tokens: completion, total_tokens: plan.promptTokens + completion };
+  if (plan.cost !== undefined) usage.cost = plan.cost;
+  return usage;
 }
 
 export function completionBody(plan: Plan): string {

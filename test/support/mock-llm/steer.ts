@@ -17,6 +17,14 @@ export interface Plan {
   toolCalls: boolean;
   headers: Record<string, string>;
   promptTokens: number;
+  /**
+   * Quote the credentials the request carried, as careless providers do: "error" (an error
+   * status, default 401), "stream_error" (a good chunk, then an error event), "ok_error" (a 200
+   * whose body is an error).
+   */
+  echo?: "error" | "stream_error" | "ok_error";
+  /** Reported as `usage.cost` in dollars (OpenRouter's way), when given. */
+  cost?: number;
 }
 
 type Json = Record<string, unknown>;
@@ -64,5 +72,7 @@ export function planFor(body: Json): Plan {
     toolCalls: mock.tool_calls === true,
     headers: stringHeaders(mock.headers),
     promptTokens: estimatePromptTokens(body.messages),
+    cost: typeof mock.cost === "number" && Number.isFinite(mock.cost) ? mock.cost : undefined,
+    echo: mock.echo === "error" || mock.echo === "stream_error" || mock.echo === "ok_error" ? mock.echo : undefined,
   };
 }

@@ -7,9 +7,18 @@ import { nodeClientIp } from "../../../adapters/node/client-ip.ts";
 import { nodeHashKey } from "../../../adapters/node/hash-key.ts";
 import { serveNode } from "../../../adapters/node/server.ts";
 import { createPooledFetch } from "../../../adapters/node/transport.ts";
-import { createGateway, parseConfig, useNeonEndpoint } from "../../../src/index.ts";
+import { createGateway, parseConfig, useNeonEndpoint, type Db } from "../../../src/index.ts";
 
-export async function startNode(env: Record<string, string>): Promise<{ url: string; close(): Promise<void> }> {
+export interface NodeGateway {
+  url: string;
+  /** The gateway's own database, for tests that check what it recorded. */
+  db: Db;
+  /** Writes what accounting still holds (queued ledger rows). */
+  drain(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startNode(env: Record<string, string>): Promise<NodeGateway> {
   const config = parseConfig(env);
   useNeonEndpoint(config);
   const store = await openNodeDb({ DATABASE_URL: config.DATABASE_URL ?? "memory://", NEON_FETCH_ENDPOINT: config.NEON_FETCH_ENDPOINT });
@@ -18,6 +27,8 @@ export async function startNode(env: Record<string, string>): Promise<{ url: str
   const server = await serveNode(gateway.fetch, 0);
   return {
     url: server.url,
+    db: store.db,
+    drain: () => gateway.drain(),
     close: async () => {
       await server.close();
       await gateway.drain();
