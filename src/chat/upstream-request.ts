@@ -22,14 +22,20 @@ export function upstreamBody(chat: ChatRequest, route: Pick<ResolvedModel, "upst
 }
 
 /**
- * The client's own text with the model id swapped, when that is unambiguous: the text holds
- * `"model"` exactly once, as a key whose value is written the way JSON.stringify writes the id.
+ * The client's own text with the model id swapped, when that is unambiguous: the upstream must
+ * read exactly the request the gateway read, authorised and billed. JSON.parse keeps the last of
+ * duplicate keys while some upstream parsers keep the first, so the text must hold `"model"`
+ * exactly once (as the key whose value is written the way JSON.stringify writes the id), `"stream"`
+ * at most once, and no `\u` escape (the only escape that can spell a key's letters, as in
+ * `"mod\u0065l"`). Anything else takes the re-serialising path, which writes each key once.
  * Cheaper than re-serialising the whole body, and every other byte goes through as sent.
- * Anything else (escapes, a second "model" anywhere) takes the re-serialising path.
  */
 function spliceModel(text: string, from: string, to: string): string | null {
+  if (text.includes("\\u")) return null;
   const first = text.indexOf('"model"');
   if (first === -1 || text.indexOf('"model"', first + 1) !== -1) return null;
+  const stream = text.indexOf('"stream"');
+  if (stream !== -1 && text.indexOf('"stream"', stream + 1) !== -1) return null;
   const span = modelValueSpan(text);
   if (span === null || text.slice(span[0], span[1]) !== JSON.stringify(from)) return null;
   return spliceSpan(text, span, JSON.stringify(to));

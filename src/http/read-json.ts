@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import { GatewayError } from "./errors.ts";
+import { MAX_JSON_DEPTH, nestedDeeperThan, tooDeep } from "./json-depth.ts";
 import { readBodyText } from "./read-body.ts";
 
 /** Management bodies are small; this bound keeps a bad client from making us hold much. */
@@ -18,6 +19,7 @@ export async function readJson<S extends z.ZodType>(request: Request, schema: S)
     } catch {
       throw new GatewayError(400, "invalid_json", "Request body is not valid JSON.");
     }
+    if (nestedDeeperThan(text, MAX_JSON_DEPTH)) throw tooDeep();
   }
   const result = schema.safeParse(raw);
   if (result.success) return result.data;

@@ -61,6 +61,11 @@ export function conformanceSuite(runtime: string, start: Launcher, opts: { skip?
         { id: "openai/mock-model", provider: "openai", input_price: 0.15, output_price: 0.6 },
         { id: "openai/free-mock", provider: "openai", upstream_model: "mock-model", free: true },
         { id: "groq/llama-3", provider: "groq", free: true },
+        // On the operator's keys only catalog models are served (the catalog rule).
+        { id: "acme/acme-large", provider: "acme", input_price: 0.5, output_price: 1 },
+        { id: "openai/org/some-model", provider: "openai", input_price: 0.15, output_price: 0.6 },
+        { id: "openai/模型-large", provider: "openai", free: true },
+        { id: "dead/x", provider: "dead", free: true },
       ]) {
         expect((await admin("POST", "/admin/models", model)).status).toBe(200);
       }
@@ -168,13 +173,12 @@ export function conformanceSuite(runtime: string, start: Launcher, opts: { skip?
       });
 
       it("serves a model id no header can carry as it is, naming it percent-encoded in x-gateway-model", async () => {
-        for (const upstreamModel of ["模型-large", "tab\there"]) {
-          const res = await chat({ model: `openai/${upstreamModel}`, messages: hi });
-          expect(res.status).toBe(200);
-          expect(res.headers.get("x-gateway-model")).toBe(encodeURIComponent(upstreamModel));
-          expect(((await res.json()) as { model: string }).model).toBe(`openai/${upstreamModel}`);
-        }
-        expect(mock.requests.map((r) => (r.body as { model: string }).model)).toEqual(["模型-large", "tab\there"]);
+        const upstreamModel = "模型-large";
+        const res = await chat({ model: `openai/${upstreamModel}`, messages: hi });
+        expect(res.status).toBe(200);
+        expect(res.headers.get("x-gateway-model")).toBe(encodeURIComponent(upstreamModel));
+        expect(((await res.json()) as { model: string }).model).toBe(`openai/${upstreamModel}`);
+        expect(mock.requests.map((r) => (r.body as { model: string }).model)).toEqual([upstreamModel]);
       });
 
       it("answers the same whichever way the path is written (query string, trailing slash)", async () => {
@@ -523,6 +527,53 @@ export function conformanceSuite(runtime: string, start: Launcher, opts: { skip?
         await expectError(await chat({ model: "groq/llama", messages: hi }), 404, "model_not_found");
         await expectError(await chat({ model: "gpt-4o", messages: hi }), 404, "model_not_found");
         expect(mock.requests).toHaveLength(0);
+      });
+
+      it("serves only catalog models on the operator's key: 404 for one it does not list", async () => {
+        const err = await expectError(await chat({ model: "openai/not-in-the-catalog", messages: hi }), 404, "model_not_found");
+        expect(err.message).toContain("catalog");
+        expect(mock.requests).toHaveLength(0);
+      });
+
+      it("400 invalid_model for a model id no header or ledger row can carry, before any upstream call", async () => {
+        const unusable = ["openai/tab\there", "openai/nul\u0000x", "openai/del\u007f", "openai/line\u2028sep", `openai/${"m".repeat(400)}`, " openai/mock-model", "openai/mock-model\n"];
+        for (const model of unusable) {
+          const err = await expectError(await chat({ model, messages: hi }), 400, "invalid_model");
+          expect(err.param).toBe("model");
+        }
+        // An unpaired surrogate, written the way a client's JSON encoder escapes it.
+        await expectError(await chat('{"model":"openai/\\ud800","messages":[{"role":"user","content":"hi"}]}'), 400, "invalid_model");
+        expect(mock.requests).toHaveLength(0);
+      });
+
+      it("400 invalid_json for a body nested deeper than the gateway reads, streaming or not", async () => {
+        for (const stream of [true, false]) {
+          const deep = `{"model":"openai/mock-model","messages":${JSON.stringify(hi)},"stream":${stream},"extra":${"[".repeat(5000)}${"]".repeat(5000)}}`;
+          const err = await expectError(await chat(deep), 400, "invalid_json");
+          expect(err.message).toContain("deep");
+        }
+        expect(mock.requests).toHaveLength(0);
+      });
+
+      it("forwards exactly one model, the one authorised and billed, whatever the duplicate keys", async () => {
+        // JSON.parse keeps the last of duplicate keys; an upstream that keeps the first must not
+        // see another model than the one the gateway resolved.
+        const bodies = [
+          `{"mod\\u0065l":"openai/free-mock","model":"openai/mock-model","messages":${JSON.stringify(hi)}}`,
+          `{"model":"openai/free-mock","mod\\u0065l":"openai/mock-model","messages":${JSON.stringify(hi)}}`,
+          `{"model":"openai/free-mock","messages":${JSON.stringify(hi)},"model":"openai/mock-model"}`,
+        ];
+        for (const body of bodies) {
+          const res = await chat(body);
+          expect(res.status).toBe(200);
+          expect(((await res.json()) as { model: string }).model).toBe("openai/mock-model");
+        }
+        expect(mock.requests).toHaveLength(bodies.length);
+        for (const up of mock.requests) {
+          expect(up.raw.match(/"model"\s*:/g)).toHaveLength(1);
+          expect(up.raw).not.toContain("\\u0065");
+          expect(up.body).toMatchObject({ model: "mock-model" });
+        }
       });
 
       it("404 route_not_found and 405 method_not_allowed", async () => {
