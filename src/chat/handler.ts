@@ -11,6 +11,7 @@ import { identify } from "../auth/identify.ts";
 import type { Caller } from "../auth/caller.ts";
 import { parseChatBody, type ChatRequest } from "./body.ts";
 import { modelRewriter } from "./model-rewrite.ts";
+import { sentSecrets } from "./redact.ts";
 import { relayJson, type JsonRelay } from "./relay-json.ts";
 import { relayStream } from "./relay-stream.ts";
 import { resolveRoute, type ResolvedModel } from "./resolve-model.ts";
@@ -70,7 +71,7 @@ export function chatCompletions(deps: ChatDeps) {
     if (!upstream.ok) {
       const text = await upstream.text().catch(() => "");
       call.finish();
-      const { status, body } = normaliseUpstreamError(upstream.status, text, { byok: route.byok, model: chat.model });
+      const { status, body } = normaliseUpstreamError(upstream.status, text, { byok: route.byok, model: chat.model, secrets: sentSecrets(route.apiKey, route.extraHeaders) });
       account(status, headersAt, undefined, 0);
       headers["content-type"] = "application/json";
       return deps.document(JSON.stringify(body), { status, headers });
@@ -84,7 +85,14 @@ export function chatCompletions(deps: ChatDeps) {
       const streamEnded = new Promise<[Usage | undefined, number]>((resolve) => (ended = resolve));
       let body: ReadableStream<Uint8Array>;
       try {
-        body = await relayStream({ upstreamBody: upstream.body, call, rewriteModel, forwardUsageChunk: chat.wantsUsage, onEnd: (_end, usage, chars) => ended?.([usage, chars]) });
+        body = await relayStream({
+          upstreamBody: upstream.body,
+          call,
+          rewriteModel,
+          forwardUsageChunk: chat.wantsUsage,
+          secrets: () => sentSecrets(route.apiKey, route.extraHeaders),
+          onEnd: (_end, usage, chars) => ended?.([usage, chars]),
+        });
       } catch (err) {
         account(err instanceof GatewayError ? err.status : 502, headersAt, undefined, 0);
         throw err;
@@ -97,7 +105,7 @@ export function chatCompletions(deps: ChatDeps) {
     }
     let relayed: JsonRelay;
     try {
-      relayed = await relayJson(upstream, call, rewriteModel);
+      relayed = await relayJson(upstream, call, rewriteModel, () => sentSecrets(route.apiKey, route.extraHeaders));
     } catch (err) {
       account(err instanceof GatewayError ? err.status : 502, headersAt, undefined, 0);
       throw err;
@@ -138,9 +146,17 @@ function outcome(
 }
 
 // Model ids are partly client-named (`<provider_id>/<anything>`): one that a header cannot carry
-// as it is (non-ASCII, control characters) is sent percent-encoded rather than failing the request.
+// as it is (non-ASCII) is sent percent-encoded rather than failing the request. Ids are checked
+// when they come in (model-id.ts); should one slip through unencodable, the header says so.
 const HEADER_SAFE = /^[\x20-\x7e]*$/;
-const headerSafe = (v: string): string => (HEADER_SAFE.test(v) ? v : encodeURIComponent(v));
+function headerSafe(v: string): string {
+  if (HEADER_SAFE.test(v)) return v;
+  try {
+    return encodeURIComponent(v);
+  } catch {
+    return "invalid";
+  }
+}
 
 /** A plain record: the response is built once, from it (a Headers object per request costs on Node). */
 function gatewayHeaders(rc: RequestContext, route: ResolvedModel, upstream: Headers, admission: Admission, now: number): Record<string, string> {

@@ -1,4 +1,5 @@
 import { GatewayError } from "../http/errors.ts";
+import { redactValue } from "./redact.ts";
 import type { UpstreamCall } from "./upstream-call.ts";
 import { asUsage, choicesChars, type Usage } from "./usage.ts";
 
@@ -17,6 +18,7 @@ export async function relayJson(
   upstream: Response,
   call: UpstreamCall,
   rewriteModel: (json: string) => string,
+  secrets: () => readonly string[],
 ): Promise<JsonRelay> {
   let text: string;
   try {
@@ -33,6 +35,8 @@ export async function relayJson(
     throw new GatewayError(502, "upstream_error", "The upstream returned a malformed JSON response.");
   }
   if (typeof parsed !== "object" || parsed === null) return { text: rewriteModel(text), usage: undefined, generatedChars: 0 };
+  // An error inside a 200 answer is still the upstream's words: no credential goes back in it.
+  if ("error" in parsed) text = JSON.stringify(redactValue(parsed, secrets()));
   const usage = "usage" in parsed ? asUsage(parsed.usage) : undefined;
   return { text: rewriteModel(text), usage, generatedChars: usage ? 0 : choicesChars(parsed, "message") };
 }

@@ -1,5 +1,6 @@
 import { errorBody, type GatewayError } from "../http/errors.ts";
 import { SSE_DONE, splitEvents, sseData } from "./sse.ts";
+import { redactValue } from "./redact.ts";
 import type { UpstreamCall } from "./upstream-call.ts";
 import { asUsage, choicesChars, type Usage } from "./usage.ts";
 
@@ -11,6 +12,8 @@ export interface StreamRelay {
   rewriteModel: (json: string) => string;
   /** False when the client did not ask for usage: the usage-only chunk we requested is dropped. */
   forwardUsageChunk: boolean;
+  /** The credentials sent on this call, asked for only when an error event must be cleaned of them. */
+  secrets: () => readonly string[];
   /**
    * Called once, when the stream ends however it ends, with the upstream's usage if it sent any
    * and the characters of generated text relayed so far (for an estimate when it did not).
@@ -72,6 +75,11 @@ export async function relayStream(opts: StreamRelay): Promise<ReadableStream<Uin
           }
         }
         generated += choicesChars(parsed, "delta");
+        // An upstream's error event may quote the credentials it received: never relay them.
+        if ("error" in parsed) {
+          out += sseData(rewriteModel(JSON.stringify(redactValue(parsed, opts.secrets()))));
+          continue;
+        }
       }
       out += sseData(rewriteModel(ev.data));
     }

@@ -1,4 +1,5 @@
 import { errorBody, type ErrorBody } from "../http/errors.ts";
+import { redactText } from "./redact.ts";
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null;
 
@@ -7,6 +8,8 @@ export interface UpstreamErrorContext {
   byok: boolean;
   /** The model id the client asked for, for readable messages. */
   model: string;
+  /** Credentials the gateway sent on this call (see redact.ts): never relayed back. */
+  secrets: readonly string[];
 }
 
 // How providers word "the prompt does not fit": OpenAI's code, and the phrases of OpenAI,
@@ -44,7 +47,11 @@ function errorParts(text: string): { message: string | undefined; code: string |
  * operator's billing. With BYOK the 402 is the caller's own account, so it is relayed.
  */
 export function normaliseUpstreamError(status: number, text: string, ctx: UpstreamErrorContext): { status: number; body: ErrorBody } {
-  const { message, code, param } = errorParts(text);
+  const parts = errorParts(text);
+  const scrub = (v: string | null) => (v === null ? null : redactText(v, ctx.secrets));
+  const message = parts.message === undefined ? undefined : redactText(parts.message, ctx.secrets);
+  const code = scrub(parts.code);
+  const param = scrub(parts.param);
   if (status === 402 && !ctx.byok) {
     return { status: 503, body: errorBody(503, "upstream_unavailable", `The provider serving "${ctx.model}" is temporarily unavailable. Please retry later.`) };
   }

@@ -21,11 +21,16 @@ import { json } from "../../http/json.ts";
 import { sqlState, UNIQUE_VIOLATION } from "../../http/pg-error.ts";
 import { readJson } from "../../http/read-json.ts";
 import { SecretDecryptError } from "../../secrets/index.ts";
+import { redactValue, sentSecrets } from "../../chat/redact.ts";
 import type { Services } from "../../services.ts";
 import { authorize, readableOwners, requestedOwner, requireSecrets, signedIn, type Access, type SignedIn } from "./access.ts";
 import { checkBaseUrl, checkProviderId, createBody, discoverBody, patchBody } from "./bodies.ts";
 import { mergeModels, parseModelList, probeModels } from "./probe.ts";
 import { upstreamView } from "./view.ts";
+
+/** A probe report: an upstream's words (error text) never carry back the credentials it was sent. */
+const report = (secrets: { apiKey: string; extraHeaders: Record<string, string> }, body: object): Response =>
+  json(redactValue(body, sentSecrets(secrets.apiKey, secrets.extraHeaders)));
 
 const notFound = (id: string) => () => new GatewayError(404, "upstream_not_found", `No upstream "${id}".`);
 
@@ -131,21 +136,26 @@ export const upstreamRoutes = (svc: Services) => {
 
     async test(request: IRequest) {
       const found = await target(request, await caller(request), "read");
-      const probe = await probeModels(svc, found.baseUrl, await secretsOf(found.owner, found.id));
+      const secrets = await secretsOf(found.owner, found.id);
+      const probe = await probeModels(svc, found.baseUrl, secrets);
       const { ok, status, latency_ms } = probe;
-      return json(probe.ok ? { ok, status, latency_ms } : { ok, status, latency_ms, error: probe.error });
+      return report(secrets, probe.ok ? { ok, status, latency_ms } : { ok, status, latency_ms, error: probe.error });
     },
 
     async discover(request: IRequest) {
       const who = await caller(request);
       const { save } = await readJson(request, discoverBody);
       const found = await target(request, who, save ? "write" : "read");
-      const probe = await probeModels(svc, found.baseUrl, await secretsOf(found.owner, found.id));
+      const secrets = await secretsOf(found.owner, found.id);
+      const probe = await probeModels(svc, found.baseUrl, secrets);
       const { status, latency_ms } = probe;
-      if (!probe.ok) return json({ ok: false, status, latency_ms, error: probe.error, saved: false });
+      if (!probe.ok) return report(secrets, { ok: false, status, latency_ms, error: probe.error, saved: false });
       const listed = parseModelList(probe.body);
       if (listed === null) return json({ ok: false, status, latency_ms, error: "the upstream's /models answer is not an OpenAI-style model list", saved: false });
-      const models = mergeModels(listed, found.models);
+      // What the upstream listed is its own words: a model entry quoting a credential is dropped.
+      const sent = sentSecrets(secrets.apiKey, secrets.extraHeaders);
+      const clean = listed.filter((m) => JSON.stringify(redactValue(m, sent)) === JSON.stringify(m));
+      const models = mergeModels(clean, found.models);
       if (save) {
         if (!(await updateUpstream(svc.db, null, found.owner, found.id, { models }))) throw notFound(found.id)();
         svc.invalidateOwner(found.owner);
