@@ -1,7 +1,9 @@
 // Serves a web-standard fetch handler on node:http: IncomingMessage -> (lightweight) Request,
 // Response -> ServerResponse, with client disconnects turned into an aborted request signal.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 import type { ExecutionContextLike } from "../../src/index.ts";
 import { DocumentResponse } from "./document-response.ts";
 import { RecordHeaders } from "./record-headers.ts";
@@ -20,6 +22,7 @@ export function serveNode(handler: FetchHandler, port: number, host = "127.0.0.1
     void handle(handler, req, res, ctx);
   });
   server.keepAliveTimeout = 65_000;
+  server.on("clientError", answerClientError);
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, () => {
@@ -35,6 +38,23 @@ export function serveNode(handler: FetchHandler, port: number, host = "127.0.0.1
       });
     });
   });
+}
+
+// Requests node:http refuses before any handler runs (headers over its 16 KB limit, a malformed
+// request line) would get node's bare status line with an empty body; they get the one error
+// shape like every other refusal. The connection is closed after it: its framing is unknown.
+const CLIENT_ERRORS: Record<string, [number, string, string, string]> = {
+  HPE_HEADER_OVERFLOW: [431, "Request Header Fields Too Large", "headers_too_large", "The request headers exceed the server's 16 KB limit."],
+};
+const MALFORMED: [number, string, string, string] = [400, "Bad Request", "invalid_request", "The request is not valid HTTP."];
+
+function answerClientError(err: Error & { code?: string }, socket: Duplex): void {
+  if (err.code === "ECONNRESET" || !socket.writable) return void socket.destroy();
+  const [status, reason, code, message] = CLIENT_ERRORS[err.code ?? ""] ?? MALFORMED;
+  const body = JSON.stringify({ error: { message, type: "invalid_request_error", code, param: null } });
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${randomUUID()}\r\nconnection: close\r\n\r\n${body}`,
+  );
 }
 
 async function handle(handler: FetchHandler, req: IncomingMessage, res: ServerResponse, ctx?: ExecutionContextLike) {

@@ -11,9 +11,11 @@ import { readJson } from "../http/read-json.ts";
 import { BUILTIN_PROVIDER_IDS } from "../providers/builtin.ts";
 import { keyOwner } from "../routes/api-keys.ts";
 import type { Services } from "../services.ts";
-import { requireSecrets } from "../upstreams/routes/access.ts";
+import { authorize, requestedOwner, requireSecrets, signedIn } from "../upstreams/routes/access.ts";
+import { ownerRef } from "../upstreams/routes/bodies.ts";
 
-const putBody = z.object({ api_key: z.string().min(1).max(4096) });
+// `owner` as for custom upstreams: absent = the acting owner; an organization needs its admin role.
+const putBody = z.object({ api_key: z.string().min(1).max(4096), owner: ownerRef.optional() }).strict();
 
 const view = (k: ByokSummary) => ({
   object: "byok_key",
@@ -41,9 +43,12 @@ export const byokRoutes = (svc: Services) => {
     },
 
     async put(request: IRequest) {
-      const who = await owner(request);
+      const caller = signedIn(await identify(request, svc.auth));
       const provider = builtinProvider(request);
-      const { api_key } = await readJson(request, putBody);
+      const body = await readJson(request, putBody);
+      const who = requestedOwner(caller, body.owner);
+      await authorize(svc, caller, who, "write", () => new GatewayError(403, "not_org_member", `You are not a member of organization ${who.id}.`, "owner"));
+      const api_key = body.api_key;
       const saved = await putByokKey(svc.db, requireSecrets(svc), who, provider, api_key);
       svc.invalidateOwner(who);
       return json(view(saved));

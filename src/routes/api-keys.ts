@@ -7,11 +7,17 @@ import { GatewayError } from "../http/errors.ts";
 import { json } from "../http/json.ts";
 import { readJson } from "../http/read-json.ts";
 import type { Services } from "../services.ts";
+import { authorize, requestedOwner, signedIn } from "../upstreams/routes/access.ts";
+import { ownerRef } from "../upstreams/routes/bodies.ts";
 
-const createBody = z.object({
-  name: z.string().max(200).optional(),
-  expires_at: z.iso.datetime({ offset: true }).optional(),
-});
+const createBody = z
+  .object({
+    name: z.string().max(200).optional(),
+    expires_at: z.iso.datetime({ offset: true }).optional(),
+    // As for custom upstreams: absent = the acting owner; an organization needs its admin role.
+    owner: ownerRef.optional(),
+  })
+  .strict();
 
 /** Who may manage keys: a signed-in user for themselves, or an admin/owner for their organization. */
 export function keyOwner(caller: Caller): Owner {
@@ -47,8 +53,11 @@ export const apiKeyRoutes = (svc: Services) => {
     },
 
     async create(request: IRequest) {
-      const owner = keyOwner(await identify(request, deps));
+      const caller = signedIn(await identify(request, deps));
+      const acting = keyOwner(caller);
       const body = await readJson(request, createBody);
+      const owner = body.owner === undefined ? acting : requestedOwner(caller, body.owner);
+      await authorize(svc, caller, owner, "write", () => new GatewayError(403, "not_org_member", `You are not a member of organization ${owner.id}.`, "owner"));
       const expiresAt = body.expires_at === undefined ? undefined : new Date(body.expires_at);
       if (expiresAt && expiresAt.getTime() <= svc.now()) throw new GatewayError(400, "invalid_body", "expires_at: must be in the future", "expires_at");
       const key = await createApiKey(svc.db, {

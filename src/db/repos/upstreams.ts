@@ -21,11 +21,17 @@ export const upstreamModelSchema = z.object({
 export const upstreamModelsSchema = z.array(upstreamModelSchema);
 export type UpstreamModel = z.output<typeof upstreamModelSchema>;
 
-// Names the gateway itself controls (credentials, routing, framing): an extra header must not set them.
+// Names the gateway or its HTTP transport controls: credentials, the target, the connection, and
+// the body's framing, type and encoding, and what answer it accepts. An extra header setting one
+// would be overridden at best and break every call at worst (`expect`, `content-encoding`).
 const RESERVED_HEADERS = new Set([
-  "authorization", "proxy-authorization", "host", "cookie", "content-length",
-  "connection", "keep-alive", "proxy-authenticate", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
+  "authorization", "cookie", "host", "connection", "keep-alive", "te", "trailer", "transfer-encoding", "upgrade",
+  "expect", "accept", "accept-encoding", "range", "http2-settings", "forwarded", "via", "max-forwards",
 ]);
+const RESERVED_PREFIXES = ["content-", "proxy-", "sec-", "if-"];
+
+/** True for a (lower-case) header name an extra header may not set. */
+export const isReservedHeader = (name: string): boolean => RESERVED_HEADERS.has(name) || RESERVED_PREFIXES.some((p) => name.startsWith(p));
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 // Header values are byte strings; CR/LF/NUL would split or end a header.
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
@@ -42,7 +48,7 @@ export const extraHeadersSchema = z
       const lower = name.toLowerCase();
       let problem: string | undefined;
       if (!HEADER_NAME.test(name)) problem = "is not a valid header name";
-      else if (RESERVED_HEADERS.has(lower)) problem = "is set by the gateway and cannot be overridden";
+      else if (isReservedHeader(lower)) problem = "is set by the gateway or its HTTP transport and cannot be overridden";
       else if (seen.has(lower)) problem = "appears twice (header names are case-insensitive)";
       if (problem) ctx.addIssue({ code: "custom", message: `header "${name}" ${problem}`, path: [name] });
       seen.add(lower);

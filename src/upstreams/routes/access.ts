@@ -16,14 +16,17 @@ export function signedIn(caller: Caller): SignedIn {
 }
 
 /** The owner a body's `owner` names; absent = the acting owner (x-gateway-org's organization, else the user). */
-export function requestedOwner(caller: SignedIn, ref: { type: "user" } | { type: "org"; id: string } | undefined): Owner {
+export function requestedOwner(caller: SignedIn, ref: { type: "user"; id?: string | undefined } | { type: "org"; id: string } | undefined): Owner {
   if (ref === undefined) {
     const acting = actingOwner(caller);
     if (!acting) throw new GatewayError(401, "missing_token", "Sign in with an API key or token first.");
     return acting;
   }
-  if (ref.type === "org") return ref;
+  if (ref.type === "org") return { type: "org", id: ref.id };
   if (caller.kind === "org") throw new GatewayError(403, "not_org_admin", "An organization API key cannot act for a user.", "owner");
+  if (ref.id !== undefined && ref.id !== caller.userId) {
+    throw new GatewayError(403, "owner_not_allowed", "A user can only save resources of their own (or of an organization they administer).", "owner");
+  }
   return { type: "user", id: caller.userId };
 }
 

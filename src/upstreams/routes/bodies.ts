@@ -8,9 +8,10 @@ import { checkUpstreamUrlWithDns } from "../ssrf.ts";
 
 export const MAX_MODELS = 1000;
 
-const ownerRef = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("user") }),
-  z.object({ type: z.literal("org"), id: z.string().min(1).max(200) }),
+/** `owner` in a self-service body: the caller, or an organization they administer. */
+export const ownerRef = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("user"), id: z.string().min(1).max(200).optional() }).strict(),
+  z.object({ type: z.literal("org"), id: z.string().min(1).max(200) }).strict(),
 ]);
 
 const providerId = z
@@ -38,27 +39,33 @@ const fields = {
   enabled: z.boolean(),
 };
 
-export const createBody = z.object({
-  owner: ownerRef.optional(),
-  ...fields,
-  extra_headers: extraHeadersSchema.optional(),
-  models: fields.models.optional(),
-  enabled: fields.enabled.optional(),
-});
+// Bodies are strict: a field the gateway does not know (a typo, an `ownr`) is refused, never
+// silently dropped, so nothing is saved other than what was asked.
+export const createBody = z
+  .object({
+    owner: ownerRef.optional(),
+    ...fields,
+    extra_headers: extraHeadersSchema.optional(),
+    models: fields.models.optional(),
+    enabled: fields.enabled.optional(),
+  })
+  .strict();
 
 /** PATCH: any subset; `extra_headers` replaces the whole set (null or {} removes them). The owner never changes. */
-export const patchBody = z.object({
-  provider_id: fields.provider_id.optional(),
-  display_name: fields.display_name.optional(),
-  base_url: fields.base_url.optional(),
-  api_key: fields.api_key.optional(),
-  extra_headers: extraHeadersSchema.nullable().optional(),
-  models: fields.models.optional(),
-  enabled: fields.enabled.optional(),
-});
+export const patchBody = z
+  .object({
+    provider_id: fields.provider_id.optional(),
+    display_name: fields.display_name.optional(),
+    base_url: fields.base_url.optional(),
+    api_key: fields.api_key.optional(),
+    extra_headers: extraHeadersSchema.nullable().optional(),
+    models: fields.models.optional(),
+    enabled: fields.enabled.optional(),
+  })
+  .strict();
 
 /** `{"save": true}` stores what discovery found as the upstream's models metadata. */
-export const discoverBody = z.object({ save: z.boolean().optional() });
+export const discoverBody = z.object({ save: z.boolean().optional() }).strict();
 
 /**
  * A provider_id that shadows one the gateway already serves (or a reserved model form) would make
