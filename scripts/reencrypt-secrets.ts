@@ -6,8 +6,8 @@ import { neonConfig } from "@neondatabase/serverless";
 import { openNodeDb } from "../adapters/node/db.ts";
 import { parseConfig } from "../src/config/schema.ts";
 import { describeError } from "../src/http/describe-error.ts";
-import { reencryptAll } from "../src/secrets/reencrypt.ts";
-import { createSecretBox } from "../src/secrets/index.ts";
+import { reencryptAll } from "../src/credentials/reencrypt.ts";
+import { createSecretBox } from "../src/credentials/index.ts";
 
 async function main(): Promise<number> {
   const config = parseConfig(process.env);

@@ -1,9 +1,9 @@
 import type { KeyHasher } from "./auth/hash-key.ts";
 import type { Config } from "./config/schema.ts";
 import type { ClientAbortHook } from "./http/context.ts";
-import type { Db } from "./db/db.ts";
-import type { ClientIpSource } from "./http/client-ip.ts";
-import type { CounterStore } from "./limits/index.ts";
+import type { Db } from "./store/db.ts";
+import type { ClientIpSource } from "./policy/client-ip.ts";
+import type { CounterStore } from "./counters/index.ts";
 
 /**
  * RequestInit key under which the core hands a transport the upstream call's stop hook, in place
@@ -56,7 +56,7 @@ export interface GatewayDeps {
    */
   hashKey?: KeyHasher;
   /**
-   * The caller's IP from the platform's trusted source (src/http/client-ip.ts), for anonymous
+   * The caller's IP from the platform's trusted source (src/policy/client-ip.ts), for anonymous
    * rate limits. Absent or null: every such caller shares one "unknown" bucket.
    */
   clientIp?: ClientIpSource;

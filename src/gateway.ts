@@ -1,22 +1,22 @@
 import { Router, type IRequest } from "itty-router";
-import { orgRoutes } from "./admin/orgs.ts";
-import { accountRoutes } from "./admin/keys-credits-models.ts";
-import { requireOperator } from "./admin/operator-auth.ts";
-import { userRoutes } from "./admin/users.ts";
-import { byokRoutes } from "./byok/routes.ts";
+import { orgRoutes } from "./api/routes/admin-orgs.ts";
+import { accountRoutes } from "./api/routes/admin-accounts.ts";
+import { requireOperator } from "./auth/operator-token.ts";
+import { userRoutes } from "./api/routes/admin-users.ts";
+import { byokRoutes } from "./api/routes/byok-keys.ts";
 import { Accountant } from "./accounting/accountant.ts";
-import { chatCompletions } from "./chat/handler.ts";
+import { chatCompletions } from "./api/routes/chat.ts";
 import { consoleLogger, standardDocument, type ExecutionContextLike, type GatewayDeps, type WaitUntil } from "./deps.ts";
 import { signalAbortHook, type RequestContext } from "./http/context.ts";
 import { describeError } from "./http/describe-error.ts";
 import { GatewayError, errorResponse, internalError } from "./http/errors.ts";
 import { Policy } from "./policy/index.ts";
-import { apiKeyRoutes } from "./routes/api-keys.ts";
-import { orgSettingsRoutes } from "./routes/org-settings.ts";
-import { usageRoute } from "./routes/usage.ts";
-import { healthz, listModels, readyz } from "./routes/models.ts";
+import { apiKeyRoutes } from "./api/routes/api-keys.ts";
+import { orgSettingsRoutes } from "./api/routes/org-settings.ts";
+import { usageRoute } from "./api/routes/usage.ts";
+import { healthz, listModels, readyz } from "./api/routes/models.ts";
 import { createServices } from "./services.ts";
-import { upstreamRoutes } from "./upstreams/routes/index.ts";
+import { upstreamRoutes } from "./api/routes/upstreams.ts";
 
 export interface Gateway {
   fetch(request: Request, ctx?: ExecutionContextLike): Promise<Response>;

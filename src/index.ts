@@ -5,5 +5,5 @@ export { UPSTREAM_ABORT } from "./deps.ts";
 export { signalHook, type ClientAbortHook } from "./http/context.ts";
 export { Stopper } from "./http/stopper.ts";
 export { edgeStorage, useNeonEndpoint, type EdgeStorage } from "./platform/edge.ts";
-export type { Db } from "./db/db.ts";
-export { createMemoryCounters, createUpstashCounters, type CounterStore } from "./limits/index.ts";
+export type { Db } from "./store/db.ts";
+export { createMemoryCounters, createUpstashCounters, type CounterStore } from "./counters/index.ts";

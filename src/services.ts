@@ -1,17 +1,17 @@
-import type { Owner } from "./auth/caller.ts";
+import type { Owner } from "./domain/caller.ts";
 import { cachedIdentities, type CachedIdentities } from "./auth/cached-identity.ts";
 import type { KeyHasher } from "./auth/hash-key.ts";
 import type { IdentifyDeps } from "./auth/identify.ts";
 import { jwtVerifier, type JwtVerifier } from "./auth/jwt.ts";
 import { CatalogCache } from "./catalog/catalog-cache.ts";
 import type { Config } from "./config/schema.ts";
-import type { Db } from "./db/db.ts";
-import type { RouteSources } from "./chat/resolve-model.ts";
-import { touchApiKey } from "./db/repos/api-keys.ts";
-import { builtinBaseUrls, enabledProviders } from "./providers/builtin.ts";
-import { OwnerRoutes } from "./routing/owner-routes.ts";
-import { createSecretBox, type SecretBox } from "./secrets/index.ts";
-import type { SsrfPolicy } from "./upstreams/ssrf.ts";
+import type { Db } from "./store/db.ts";
+import type { RouteSources } from "./routing/resolve.ts";
+import { touchApiKey } from "./store/repos/api-keys.ts";
+import { builtinBaseUrls, enabledProviders } from "./config/providers.ts";
+import { OwnerRoutes } from "./routing/owner-credentials.ts";
+import { createSecretBox, type SecretBox } from "./credentials/index.ts";
+import type { SsrfPolicy } from "./ssrf/index.ts";
 import type { FetchLike, Logger, WaitUntil } from "./deps.ts";
 import { describeError } from "./http/describe-error.ts";
 

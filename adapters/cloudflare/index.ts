@@ -1,7 +1,7 @@
 // Cloudflare Workers entry: bindings -> config -> gateway. Built once per isolate, rebuilt
 // only if the runtime hands over a different env object.
 import { createGateway, edgeStorage, parseConfig, type Gateway } from "../../src/index.ts";
-import { cloudflareClientIp } from "../../src/http/client-ip.ts";
+import { cloudflareClientIp } from "../../src/policy/client-ip.ts";
 
 interface ExecutionContext {
   waitUntil(promise: Promise<unknown>): void;

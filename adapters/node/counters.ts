@@ -9,7 +9,7 @@ export function nodeCounters(config: Config): { counters: CounterStore; kind: "u
       url: config.UPSTASH_REDIS_REST_URL,
       token: config.UPSTASH_REDIS_REST_TOKEN,
       signal: () => AbortSignal.timeout(1_000),
-      // No client-side retries: an outage must be answered now (see src/limits/breaker.ts), not after backoff.
+      // No client-side retries: an outage must be answered now (see src/counters/breaker.ts), not after backoff.
       retry: false,
     });
     return { counters: createUpstashCounters(redis), kind: "upstash" };

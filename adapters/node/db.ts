@@ -9,9 +9,9 @@ import { migrate as migrateNodePg } from "drizzle-orm/node-postgres/migrator";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migrateWithPglite } from "drizzle-orm/pglite/migrator";
 import pg from "pg";
-import type { Db } from "../../src/db/db.ts";
-import { createNeonDb } from "../../src/db/neon.ts";
-import * as schema from "../../src/db/schema/index.ts";
+import type { Db } from "../../src/store/db.ts";
+import { createNeonDb } from "../../src/store/neon.ts";
+import * as schema from "../../src/store/schema/index.ts";
 
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL("../../drizzle", import.meta.url));
 export const DEFAULT_DATA_DIR = ".data/pglite";

@@ -1,6 +1,6 @@
 // Vercel Edge Function entry. Vercel exposes project env vars as process.env on the Edge runtime.
 import { createGateway, edgeStorage, parseConfig, type Gateway } from "../../src/index.ts";
-import { vercelClientIp } from "../../src/http/client-ip.ts";
+import { vercelClientIp } from "../../src/policy/client-ip.ts";
 
 export const config = { runtime: "edge" };
 

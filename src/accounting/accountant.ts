@@ -1,14 +1,14 @@
 // Pipeline step "schedule background work": once a request has ended, turn what happened into
 // one usage row (tokens, cost, timings), charge it, and correct the caller's token
 // reservations. Runs in waitUntil, never in front of the client; never throws.
-import type { Owner } from "../auth/caller.ts";
-import type { ResolvedModel } from "../chat/resolve-model.ts";
-import type { Usage } from "../chat/usage.ts";
+import type { Owner } from "../domain/caller.ts";
+import type { ResolvedModel } from "../routing/resolve.ts";
+import type { Usage } from "../dialects/openai-chat/usage.ts";
 import type { Logger } from "../deps.ts";
-import type { Db } from "../db/db.ts";
+import type { Db } from "../store/db.ts";
 import { describeError } from "../http/describe-error.ts";
 import type { CreditGuard } from "../policy/credit.ts";
-import { estimatePromptTokens, tokensForChars } from "../policy/estimate.ts";
+import { estimatePromptTokens, tokensForChars } from "../dialects/openai-chat/estimate.ts";
 import type { RateLimiter, Reservation } from "../policy/rate-limit.ts";
 import { costMicrodollars, reportedCostMicrodollars } from "./cost.ts";
 import { LedgerWriter, type LedgerWriterOptions } from "./ledger-writer.ts";

@@ -1,4 +1,4 @@
-import type { Pricing } from "../chat/resolve-model.ts";
+import type { Pricing } from "../routing/resolve.ts";
 
 /**
  * What a request costs, in integer microdollars: tokens times the per-million prices, rounded

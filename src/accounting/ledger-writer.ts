@@ -2,10 +2,10 @@
 // Each write() resolves once its row is recorded, so a platform's waitUntil keeps the isolate
 // alive until then. Nothing is ever written twice: every attempt is idempotent on request id.
 import type { Logger } from "../deps.ts";
-import type { Db } from "../db/db.ts";
-import { recordUsage, type UsageRow } from "../db/repos/ledger.ts";
+import type { Db } from "../store/db.ts";
+import { recordUsage, type UsageRow } from "../store/repos/ledger.ts";
 import { describeError } from "../http/describe-error.ts";
-import { recordUsageBatch } from "./ledger-batch.ts";
+import { recordUsageBatch } from "../store/repos/ledger-batch.ts";
 
 export interface LedgerWriterOptions {
   /** Rows per statement at most (default 200). */

@@ -1,9 +1,9 @@
 import { TtlCache } from "../cache/ttl-cache.ts";
-import type { Db } from "../db/db.ts";
-import { findApiKeyByHash } from "../db/repos/api-keys.ts";
-import { getRole } from "../db/repos/orgs.ts";
-import { getUser } from "../db/repos/users.ts";
-import type { Role } from "./caller.ts";
+import type { Db } from "../store/db.ts";
+import { findApiKeyByHash } from "../store/repos/api-keys.ts";
+import { getRole } from "../store/repos/orgs.ts";
+import { getUser } from "../store/repos/users.ts";
+import type { Role } from "../domain/caller.ts";
 import type { ApiKeyRecord, IdentitySource, UserRecord } from "./identity-source.ts";
 
 /** Lookups of keys, users and memberships, cached per isolate; local writes invalidate them. */

@@ -1,5 +1,5 @@
 import { GatewayError } from "../http/errors.ts";
-import { ANONYMOUS, type Caller, type KeyLimits } from "./caller.ts";
+import { ANONYMOUS, type Caller, type KeyLimits } from "../domain/caller.ts";
 import { API_KEY_PREFIX, sha256Hex, type KeyHasher } from "./hash-key.ts";
 import type { IdentitySource, UserRecord } from "./identity-source.ts";
 import type { JwtVerifier } from "./jwt.ts";

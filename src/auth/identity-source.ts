@@ -1,4 +1,4 @@
-import type { Role } from "./caller.ts";
+import type { Role } from "../domain/caller.ts";
 
 // What authentication needs to know from storage. The store-backed implementation caches each
 // lookup per isolate (cached-identity.ts), so a warm request makes no database round-trip.

@@ -1,6 +1,6 @@
 import { TtlCache } from "../cache/ttl-cache.ts";
-import type { Db } from "../db/db.ts";
-import { listModels, type CatalogModel } from "../db/repos/catalog.ts";
+import type { Db } from "../store/db.ts";
+import { listModels, type CatalogModel } from "../store/repos/catalog.ts";
 
 export type { CatalogModel };
 

@@ -1,5 +1,5 @@
 import type { CatalogModel } from "./catalog-cache.ts";
-import type { UpstreamModels } from "../db/repos/upstreams.ts";
+import type { UpstreamModels } from "../store/repos/upstreams.ts";
 
 // A fixed timestamp: `created` is required by the OpenAI shape but means nothing for a catalog entry.
 const CATALOG_CREATED = 1_735_689_600;

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { parseKeyRing, type ParsedKeyRing } from "../secrets/keyring.ts";
+import { parseKeyRing, type ParsedKeyRing } from "../credentials/keyring.ts";
 
 // Every setting the gateway reads, under the same names on every platform (API.md
 // "Configuration"). Adapters hand over their env/bindings as plain strings; this is the only

@@ -4,9 +4,9 @@
 import { neonConfig } from "@neondatabase/serverless";
 import { Redis } from "@upstash/redis";
 import { ConfigError, type Config } from "../config/schema.ts";
-import type { Db } from "../db/db.ts";
-import { createNeonDb } from "../db/neon.ts";
-import { createUpstashCounters, type CounterStore } from "../limits/index.ts";
+import type { Db } from "../store/db.ts";
+import { createNeonDb } from "../store/neon.ts";
+import { createUpstashCounters, type CounterStore } from "../counters/index.ts";
 
 export interface EdgeStorage {
   db: Db;
@@ -32,7 +32,7 @@ export function edgeStorage(config: Config, platform: string): EdgeStorage {
     token: config.UPSTASH_REDIS_REST_TOKEN,
     // A hung counter store must not hang requests: each call gets its own deadline.
     signal: () => AbortSignal.timeout(1_000),
-    // No client-side retries: an outage must be answered now (see src/limits/breaker.ts), not after backoff.
+    // No client-side retries: an outage must be answered now (see src/counters/breaker.ts), not after backoff.
     retry: false,
   });
   return { db: createNeonDb(config.DATABASE_URL), counters: createUpstashCounters(redis) };

@@ -3,13 +3,13 @@
 // and this isolate's own charges are subtracted from its cached copy as they are recorded, so
 // one isolate cannot run far past zero; other isolates catch up when their entry expires.
 import { eq, sql } from "drizzle-orm";
-import type { Owner } from "../auth/caller.ts";
+import type { Owner } from "../domain/caller.ts";
 import { TtlCache } from "../cache/ttl-cache.ts";
-import type { ResolvedModel } from "../chat/resolve-model.ts";
-import type { Db } from "../db/db.ts";
-import { ownedBy } from "../db/owner.ts";
-import { balanceOf } from "../db/repos/credit.ts";
-import { usageLedger } from "../db/schema/index.ts";
+import type { ResolvedModel } from "../routing/resolve.ts";
+import type { Db } from "../store/db.ts";
+import { ownedBy } from "../store/owner.ts";
+import { balanceOf } from "../store/repos/credit.ts";
+import { usageLedger } from "../store/schema/index.ts";
 import { GatewayError } from "../http/errors.ts";
 
 export interface BalanceFacts {

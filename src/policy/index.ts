@@ -2,17 +2,17 @@
 // called: organization allow-lists, then credit, then rate limits (last, so a request refused
 // for policy or credit uses up none of the caller's rate). Everything here answers from
 // per-isolate caches and the counter store; a warm request reads no database.
-import { actingOwner, type Caller, type Owner } from "../auth/caller.ts";
-import type { ChatRequest } from "../chat/body.ts";
-import type { ResolvedModel } from "../chat/resolve-model.ts";
+import { actingOwner, type Caller, type Owner } from "../domain/caller.ts";
+import type { ChatRequest } from "../dialects/openai-chat/body.ts";
+import type { ResolvedModel } from "../routing/resolve.ts";
 import type { Config } from "../config/schema.ts";
-import type { Db } from "../db/db.ts";
+import type { Db } from "../store/db.ts";
 import type { Logger, WaitUntil } from "../deps.ts";
-import type { ClientIpSource } from "../http/client-ip.ts";
-import type { CounterStore } from "../limits/index.ts";
-import { withBreaker } from "../limits/breaker.ts";
+import type { ClientIpSource } from "./client-ip.ts";
+import type { CounterStore } from "../counters/index.ts";
+import { withBreaker } from "../counters/breaker.ts";
 import { CreditGuard, needsCredit } from "./credit.ts";
-import { estimateRequestTokens } from "./estimate.ts";
+import { estimateRequestTokens } from "../dialects/openai-chat/estimate.ts";
 import { checkAllowLists, OrgPolicies, type OrgPolicy } from "./org-policy.ts";
 import { keySegment, RateLimiter, UNLIMITED, type LimitSubject, type RateOutcome } from "./rate-limit.ts";
 

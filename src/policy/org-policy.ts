@@ -3,8 +3,8 @@
 // request reads no database; a PUT through this isolate drops its entry at once.
 import { z } from "zod";
 import { TtlCache } from "../cache/ttl-cache.ts";
-import type { Db } from "../db/db.ts";
-import { getOrgSettings, type OrgSettings } from "../db/repos/orgs.ts";
+import type { Db } from "../store/db.ts";
+import { getOrgSettings, type OrgSettings } from "../store/repos/orgs.ts";
 import { GatewayError } from "../http/errors.ts";
 
 /**

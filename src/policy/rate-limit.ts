@@ -6,11 +6,11 @@
 //   bounds anonymous use, and free models still cost the operator.
 // - signed-in callers: fail OPEN, logged. Paid models stay bounded by the credit check, and an
 //   outage of the limiter should not take paying customers down with it.
-// A breaker (src/limits/breaker.ts) makes either answer immediate while the store is down.
+// A breaker (src/counters/breaker.ts) makes either answer immediate while the store is down.
 import { GatewayError } from "../http/errors.ts";
-import { rateLimitSubject } from "../http/client-ip.ts";
+import { rateLimitSubject } from "./client-ip.ts";
 import type { Logger, WaitUntil } from "../deps.ts";
-import { CounterStoreError, hashIdentifier, type CounterResult, type CounterStore } from "../limits/index.ts";
+import { CounterStoreError, hashIdentifier, type CounterResult, type CounterStore } from "../counters/index.ts";
 import { describeError } from "../http/describe-error.ts";
 
 const MINUTE = 60_000;

@@ -1,11 +1,11 @@
 // The lookup the chat pipeline makes for owner-supplied credentials: the caller's enabled custom
 // upstream and BYOK key for a provider id, across every owner the caller may act as, in the
 // order they win. Secrets stay sealed here (OwnerRoutes opens them).
-import type { Owner } from "../auth/caller.ts";
-import type { Db } from "../db/db.ts";
-import { findByokKey, type ByokRoute } from "../db/repos/byok.ts";
-import { orgsOfUser } from "../db/repos/orgs.ts";
-import { findUpstreamForRoute, type UpstreamRoute } from "../db/repos/upstreams.ts";
+import type { Owner } from "../domain/caller.ts";
+import type { Db } from "../store/db.ts";
+import { findByokKey, type ByokRoute } from "../store/repos/byok.ts";
+import { orgsOfUser } from "../store/repos/orgs.ts";
+import { findUpstreamForRoute, type UpstreamRoute } from "../store/repos/upstreams.ts";
 
 /** Whose resources a request may use. */
 export type OwnerScope =

@@ -4,8 +4,8 @@
 // served to nobody. Every cell checks the answer, whether the upstream was called, and the ledger.
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { upsertModel } from "../../src/db/repos/catalog.ts";
-import { usageLedger } from "../../src/db/schema/index.ts";
+import { upsertModel } from "../../src/store/repos/catalog.ts";
+import { usageLedger } from "../../src/store/schema/index.ts";
 import { ADMIN_TOKEN } from "../conformance/suite.ts";
 import { startMockLlm, type MockLlm } from "../support/mock-llm/index.ts";
 import { startNode, type NodeGateway } from "../support/runtimes/node.ts";

@@ -4,10 +4,10 @@
 import { eq } from "drizzle-orm";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseChatBody } from "../../src/chat/body.ts";
+import { parseChatBody } from "../../src/dialects/openai-chat/body.ts";
 import { GatewayError } from "../../src/http/errors.ts";
-import { estimatePromptTokens, estimateRequestTokens } from "../../src/policy/estimate.ts";
-import { usageLedger, users } from "../../src/db/schema/index.ts";
+import { estimatePromptTokens, estimateRequestTokens } from "../../src/dialects/openai-chat/estimate.ts";
+import { usageLedger, users } from "../../src/store/schema/index.ts";
 import { ADMIN_TOKEN } from "../conformance/suite.ts";
 import { startMockLlm, type MockLlm } from "../support/mock-llm/index.ts";
 import { startNode, type NodeGateway } from "../support/runtimes/node.ts";

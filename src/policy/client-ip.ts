@@ -1,0 +1,44 @@
+// The client's address, taken only from what the platform itself vouches for: a header a client
+// could set is trusted only where the platform overwrites it (Cloudflare, Vercel); socket-based
+// runtimes (Node, Deno) hand the peer address over instead. Used to rate-limit anonymous callers.
+import { parseIpv6 } from "../ssrf/ipv6.ts";
+
+/** Reads the caller's IP from a request; null when the platform gave none. */
+export type ClientIpSource = (request: Request) => string | null;
+
+/** Cloudflare sets CF-Connecting-IP on every request and replaces any value the client sent. */
+export const cloudflareClientIp: ClientIpSource = (request) => request.headers.get("cf-connecting-ip");
+
+/**
+ * Vercel sets x-real-ip and x-forwarded-for itself (overwriting the client's); its first
+ * x-forwarded-for entry is the client.
+ */
+export const vercelClientIp: ClientIpSource = (request) => {
+  const real = request.headers.get("x-real-ip");
+  if (real) return real;
+  const forwarded = request.headers.get("x-forwarded-for");
+  if (!forwarded) return null;
+  const comma = forwarded.indexOf(",");
+  return (comma === -1 ? forwarded : forwarded.slice(0, comma)).trim() || null;
+};
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+/**
+ * What one client is, for rate limiting: an IPv4 address, or an IPv6 /64 — one subscriber
+ * usually holds a whole /64, so per-address limits would be trivial to dodge. IPv4-mapped IPv6
+ * (::ffff:1.2.3.4, as Node reports IPv4 peers on dual-stack sockets) counts as the IPv4 address.
+ * Anything unparseable is null: the caller then shares the "unknown" bucket.
+ */
+export function rateLimitSubject(raw: string | null): string | null {
+  if (raw === null) return null;
+  const ip = raw.trim();
+  if (IPV4.test(ip)) return ip;
+  const v6 = parseIpv6(ip);
+  if (!v6) return null;
+  const [a = 0, b = 0, c = 0, d = 0, e = 0, f = 0, g = 0, h = 0] = v6.groups;
+  if (a === 0 && b === 0 && c === 0 && d === 0 && e === 0 && f === 0xffff) {
+    return `${g >> 8}.${g & 255}.${h >> 8}.${h & 255}`;
+  }
+  return `${a.toString(16)}:${b.toString(16)}:${c.toString(16)}:${d.toString(16)}::/64`;
+}
