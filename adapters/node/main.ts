@@ -25,7 +25,7 @@ try {
 useNeonEndpoint(config);
 const store = await openNodeDb({ DATABASE_URL: config.DATABASE_URL, NEON_FETCH_ENDPOINT: config.NEON_FETCH_ENDPOINT });
 const { counters, kind } = nodeCounters(config);
-const gateway = createGateway({ config, db: store.db, counters, fetch: createPooledFetch(), document: documentFactory, hashKey: nodeHashKey, clientIp: nodeClientIp });
+const gateway = createGateway({ config, db: store.db, counters, fetch: createPooledFetch(), fast: { document: documentFactory, hashKey: nodeHashKey }, clientIp: nodeClientIp });
 
 const host = process.env.HOST ?? "127.0.0.1";
 const { url, close } = await serveNode(gateway.fetch, config.PORT, host);

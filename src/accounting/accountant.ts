@@ -1,40 +1,27 @@
-// Pipeline step "schedule background work": once a request has ended, turn what happened into
-// one usage row (tokens, cost, timings), charge it, and correct the caller's token
-// reservations. Runs in waitUntil, never in front of the client; never throws.
-import type { Owner } from "../domain/caller.ts";
-import type { ResolvedModel } from "../routing/resolve.ts";
-import type { Usage } from "../dialects/openai-chat/usage.ts";
-import type { Logger } from "../deps.ts";
+// Pipeline step "schedule background work": once a request has ended, turn its outcome into one
+// usage row (tokens, cost, timings), charge it, and correct the caller's token reservations.
+// Runs in waitUntil, never in front of the client; never throws.
+import type { Outcome, ProxyOutcome } from "../domain/outcome.ts";
+import { ownersAccount } from "../domain/target.ts";
+import type { Logger } from "../domain/runtime.ts";
 import type { Db } from "../store/db.ts";
 import { describeError } from "../http/describe-error.ts";
 import type { CreditGuard } from "../policy/credit.ts";
-import { estimatePromptTokens, tokensForChars } from "../dialects/openai-chat/estimate.ts";
-import type { RateLimiter, Reservation } from "../policy/rate-limit.ts";
+import type { RateLimiter } from "../policy/rate-limit.ts";
 import { costMicrodollars, reportedCostMicrodollars } from "./cost.ts";
 import { LedgerWriter, type LedgerWriterOptions } from "./ledger-writer.ts";
+import { tokensForChars } from "../domain/tokens.ts";
 
-/** Everything known about a request once it has ended. */
-export interface RequestOutcome {
-  requestId: string;
-  /** Who pays; null (anonymous) records no row but still settles reservations. */
-  owner: Owner | null;
-  apiKeyId: string | null;
-  /** The model id the client sent. */
-  model: string;
-  route: ResolvedModel;
-  /** The request's `messages`, for a prompt estimate when the upstream reported no usage. */
-  messages: unknown;
-  /** The HTTP status the client received. */
-  status: number;
-  startedAt: number;
-  /** When the upstream's first byte arrived (headers, or a stream's first chunk). */
-  firstByteAt: number | null;
-  endedAt: number;
-  /** Real usage when the upstream reported it. */
-  usage: Usage | undefined;
-  /** Generated text relayed to the client, for an estimate without usage. */
-  generatedChars: number;
-  reservations: readonly Reservation[];
+/** An outcome the accountant acts on: routed, with an upstream called. */
+type Routed = Outcome & { proxy: ProxyOutcome & { target: NonNullable<ProxyOutcome["target"]> } };
+
+/**
+ * Whether an outcome leaves anything to record: once an upstream was called the request counts,
+ * however it ended. Anonymous requests without token reservations leave nothing.
+ */
+export function accountable(o: Outcome): o is Routed {
+  const p = o.proxy;
+  return p !== null && p.target !== null && (p.owner !== null || p.reservations.length > 0);
 }
 
 export interface AccountantDeps {
@@ -52,7 +39,7 @@ export class Accountant {
   readonly #credit: CreditGuard;
   readonly #limiter: RateLimiter;
   readonly #logger: Logger;
-  #queued: RequestOutcome[] = [];
+  #queued: Routed[] = [];
   #queuedDone: Promise<void> | null = null;
 
   constructor(deps: AccountantDeps) {
@@ -67,7 +54,7 @@ export class Accountant {
    * belongs to is written first: background work never delays the client. One timer serves
    * every request that ends in the same turn. Never rejects.
    */
-  recordSoon(o: RequestOutcome): Promise<void> {
+  recordSoon(o: Routed): Promise<void> {
     this.#queued.push(o);
     this.#queuedDone ??= new Promise<void>((resolve) => setTimeout(resolve, 0)).then(() => this.#recordQueued());
     return this.#queuedDone;
@@ -87,43 +74,50 @@ export class Accountant {
   }
 
   /**
-   * BYOK and custom upstreams: the provider bills the caller directly; free: nobody is billed;
+   * The owner's own provider account: the provider bills them directly; free: nobody is billed;
    * pass-through: the upstream's reported cost; otherwise the catalog's prices.
    */
-  #cost(o: RequestOutcome, prompt: number, completion: number): number {
-    const route = o.route;
-    if (route.byok || route.free) return 0;
-    if (!route.passthrough) return costMicrodollars(prompt, completion, route.pricing);
-    if (o.usage?.cost !== undefined) return reportedCostMicrodollars(o.usage.cost);
-    if (o.status < 400) this.#logger.warn("pass-through request without a reported cost; recorded at 0", { requestId: o.requestId, model: o.model });
-    return 0;
+  #cost(o: Routed, prompt: number, completion: number): number {
+    const charge = o.proxy.target.charge;
+    switch (charge.kind) {
+      case "owner":
+      case "free":
+        return 0;
+      case "catalog":
+        return costMicrodollars(prompt, completion, charge.pricing);
+      case "passthrough":
+        if (o.proxy.usage?.cost !== undefined) return reportedCostMicrodollars(o.proxy.usage.cost);
+        if (o.status < 400) this.#logger.warn("pass-through request without a reported cost; recorded at 0", { requestId: o.requestId, model: o.proxy.model });
+        return 0;
+    }
   }
 
   /** Records and settles one request. Resolves when done; never rejects. */
-  record(o: RequestOutcome): Promise<void> {
+  record(o: Routed): Promise<void> {
+    const p = o.proxy;
     let write: Promise<void> | undefined;
     let actual = 0;
     try {
       const { prompt, completion, estimated } = tokensOf(o);
       actual = prompt + completion;
-      if (o.owner !== null) {
+      if (p.owner !== null) {
         const cost = this.#cost(o, prompt, completion);
-        if (cost > 0) this.#credit.debit(o.owner, cost);
+        if (cost > 0) this.#credit.debit(p.owner, cost);
         write = this.writer.write({
           requestId: o.requestId,
-          owner: o.owner,
-          apiKeyId: o.apiKeyId,
-          model: o.model,
-          provider: o.route.providerId,
-          upstreamModel: o.route.upstreamModel,
-          byok: o.route.byok,
+          owner: p.owner,
+          apiKeyId: p.apiKeyId,
+          model: p.model,
+          provider: p.target.providerId,
+          upstreamModel: p.target.upstreamModel,
+          byok: ownersAccount(p.target),
           promptTokens: prompt,
           completionTokens: completion,
           estimated,
           costMicrodollars: cost,
           status: o.status,
           latencyMs: ms(o.endedAt - o.startedAt),
-          ttfbMs: o.firstByteAt === null ? null : ms(o.firstByteAt - o.startedAt),
+          ttfbMs: p.firstByteAt === null ? null : ms(p.firstByteAt - o.startedAt),
         });
       }
     } catch (err) {
@@ -132,7 +126,7 @@ export class Accountant {
     // Both never reject: the writer and the limiter log their own failures.
     const work: Promise<void>[] = [];
     if (write) work.push(write);
-    for (const r of o.reservations) work.push(this.#limiter.settle(r, actual));
+    for (const r of p.reservations) work.push(this.#limiter.settle(r, actual));
     return work.length === 1 ? work[0]! : Promise.all(work).then(() => {});
   }
 }
@@ -142,8 +136,9 @@ export class Accountant {
  * prompt and from the text the client actually received (a stream cut short is billed for
  * what it delivered). A failed request that produced nothing is billed nothing.
  */
-function tokensOf(o: RequestOutcome): { prompt: number; completion: number; estimated: boolean } {
-  if (o.usage) return { prompt: o.usage.prompt_tokens, completion: o.usage.completion_tokens, estimated: false };
-  if (o.status >= 400 && o.generatedChars === 0) return { prompt: 0, completion: 0, estimated: false };
-  return { prompt: estimatePromptTokens(o.messages), completion: tokensForChars(o.generatedChars), estimated: true };
+function tokensOf(o: Routed): { prompt: number; completion: number; estimated: boolean } {
+  const p = o.proxy;
+  if (p.usage) return { prompt: p.usage.prompt_tokens, completion: p.usage.completion_tokens, estimated: false };
+  if (o.status >= 400 && p.generatedChars === 0) return { prompt: 0, completion: 0, estimated: false };
+  return { prompt: p.promptTokens(), completion: tokensForChars(p.generatedChars), estimated: true };
 }

@@ -1,11 +1,10 @@
-import type { Pricing } from "../routing/resolve.ts";
+import type { Pricing } from "../domain/target.ts";
 
 /**
  * What a request costs, in integer microdollars: tokens times the per-million prices, rounded
- * up (a request is never free because it was small). No pricing: not billed.
+ * up (a request is never free because it was small).
  */
-export function costMicrodollars(promptTokens: number, completionTokens: number, pricing: Pricing | null): number {
-  if (pricing === null) return 0;
+export function costMicrodollars(promptTokens: number, completionTokens: number, pricing: Pricing): number {
   const scaled = promptTokens * pricing.inputPerMillion + completionTokens * pricing.outputPerMillion;
   if (scaled <= Number.MAX_SAFE_INTEGER) return Math.ceil(scaled / 1_000_000);
   // Beyond 2^53 the float product is inexact; count it exactly instead (rare: huge prices).

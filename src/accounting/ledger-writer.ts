@@ -1,7 +1,7 @@
 // Collects usage rows for a moment and writes them together (src/accounting/ledger-batch.ts).
 // Each write() resolves once its row is recorded, so a platform's waitUntil keeps the isolate
 // alive until then. Nothing is ever written twice: every attempt is idempotent on request id.
-import type { Logger } from "../deps.ts";
+import type { Logger } from "../domain/runtime.ts";
 import type { Db } from "../store/db.ts";
 import { recordUsage, type UsageRow } from "../store/repos/ledger.ts";
 import { describeError } from "../http/describe-error.ts";

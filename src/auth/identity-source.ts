@@ -1,17 +1,11 @@
 import type { Role } from "../domain/caller.ts";
+import type { ApiKeyRecord } from "../store/repos/api-keys.ts";
+
+export type { ApiKeyRecord };
 
 // What authentication needs to know from storage. The store-backed implementation caches each
 // lookup per isolate (cached-identity.ts), so a warm request makes no database round-trip.
 
-export interface ApiKeyRecord {
-  id: string;
-  ownerUserId: string | null;
-  ownerOrgId: string | null;
-  expiresAt: Date | null;
-  revokedAt: Date | null;
-  rpmLimit: number | null;
-  tpmLimit: number | null;
-}
 
 export interface UserRecord {
   id: string;

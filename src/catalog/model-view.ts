@@ -10,7 +10,7 @@ const perToken = (perMillion: number | null) => (perMillion === null ? null : pe
 export function modelView(m: CatalogModel) {
   return {
     id: m.id,
-    object: "model",
+    object: "model" as const,
     created: CATALOG_CREATED,
     owned_by: m.provider,
     upstream_model: m.upstreamModel,
@@ -24,7 +24,7 @@ export function modelView(m: CatalogModel) {
 
 export const declaredModelView = (provider: string, model: string) => ({
   id: `${provider}/${model}`,
-  object: "model",
+  object: "model" as const,
   created: CATALOG_CREATED,
   owned_by: provider,
 });
@@ -33,7 +33,7 @@ export const declaredModelView = (provider: string, model: string) => ({
 export function upstreamModelViews(up: UpstreamModels) {
   return up.models.map((m) => ({
     id: `${up.providerId}/${m.id}`,
-    object: "model",
+    object: "model" as const,
     created: CATALOG_CREATED,
     owned_by: up.owner.type === "org" ? `org:${up.owner.id}` : "you",
     name: m.name ?? m.id,

@@ -57,3 +57,11 @@ export function enabledProviders(config: Config): Map<string, Provider> {
 export function builtinBaseUrls(config: Config): Map<string, string> {
   return new Map(BUILTINS.map((spec) => [spec.id, trimSlash(spec.baseUrl(config) ?? spec.defaultBaseUrl)]));
 }
+
+/**
+ * Provider ids the gateway itself serves (built-in, operator-declared) or reserves for a model form
+ * (`auto`): a custom upstream named like one would make `<provider>/<model>` ambiguous.
+ */
+export function isReservedProviderId(id: string, config: Pick<Config, "GATEWAY_PROVIDERS">): boolean {
+  return id === "auto" || BUILTIN_PROVIDER_IDS.includes(id) || config.GATEWAY_PROVIDERS.some((p) => p.id === id);
+}

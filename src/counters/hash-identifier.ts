@@ -1,5 +1,5 @@
 // Identifiers such as client IPs go into counter keys only as hashes, so Redis never holds them.
-import { bytesToBase64Url } from "../credentials/base64.ts";
+import { bytesToBase64Url } from "../encoding/base64.ts";
 
 // 16 bytes (128 bits, 22 base64url characters): collisions are out of reach, keys stay short.
 const HASH_BYTES = 16;

@@ -2,7 +2,7 @@
 // Sealed form: v1.<keyId>.<base64url iv>.<base64url ciphertext+tag>, so the key that sealed a
 // value is visible for rotation without decrypting.
 
-import { base64UrlToBytes, bytesToBase64Url } from "./base64.ts";
+import { base64UrlToBytes, bytesToBase64Url } from "../encoding/base64.ts";
 import type { ParsedKeyRing } from "./keyring.ts";
 
 const VERSION = "v1";

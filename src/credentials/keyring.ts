@@ -1,7 +1,7 @@
 // GATEWAY_ENCRYPTION_KEYS parsing: "id:base64key[,id:base64key…]", newest last.
 // Error messages name the variable and the key id but never echo key material.
 
-import { base64ToBytes, base64UrlToBytes } from "./base64.ts";
+import { base64ToBytes, base64UrlToBytes } from "../encoding/base64.ts";
 
 export interface KeyRing {
   /** Id of the newest key: the one new secrets are sealed with. */

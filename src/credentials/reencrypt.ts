@@ -2,14 +2,11 @@
 // Runs while the gateway serves: old values keep opening (their key is still in the ring), and
 // each update is a compare-and-swap on the old ciphertext, so a value the owner changed in the
 // meantime is left as they wrote it (it is already sealed with the newest key).
-import { and, asc, eq, gt } from "drizzle-orm";
-import type { Owner } from "../domain/caller.ts";
 import type { Db } from "../store/db.ts";
-import { byokAad } from "../store/repos/byok.ts";
-import { upstreamApiKeyAad, upstreamHeadersAad } from "../store/repos/upstreams.ts";
-import { rowOwner } from "../store/owner.ts";
-import { byokKeys, customUpstreams } from "../store/schema/index.ts";
+import { byokSecretsAfter, swapByokKey, swapUpstreamHeaders, swapUpstreamKey, upstreamSecretsAfter } from "../store/repos/secret-rotation.ts";
 import { SecretDecryptError, type SecretBox } from "./box.ts";
+import { byokAad } from "./byok-keys.ts";
+import { upstreamApiKeyAad, upstreamHeadersAad } from "./upstreams.ts";
 
 export interface ReencryptResult {
   /** Values re-sealed, per kind. */
@@ -62,55 +59,27 @@ export async function reencryptAll(db: Db, box: SecretBox, opts: ReencryptOption
     }
   };
 
-  const u = customUpstreams;
   await eachPage(
-    (after) =>
-      db
-        .select({ id: u.id, ownerUserId: u.ownerUserId, ownerOrgId: u.ownerOrgId, apiKeyEnc: u.apiKeyEnc, extraHeadersEnc: u.extraHeadersEnc })
-        .from(u)
-        .where(gt(u.id, after))
-        .orderBy(asc(u.id))
-        .limit(pageSize),
+    (after) => upstreamSecretsAfter(db, after, pageSize),
     async (row) => {
-      const owner: Owner = rowOwner(row);
       const key = await attempt(`custom_upstreams ${row.id} api_key_enc`, () =>
-        reseal(box, row.apiKeyEnc, upstreamApiKeyAad(owner, row.id), async (next) => {
-          const done = await db.update(u).set({ apiKeyEnc: next }).where(and(eq(u.id, row.id), eq(u.apiKeyEnc, row.apiKeyEnc))).returning({ id: u.id });
-          return done.length > 0;
-        }),
+        reseal(box, row.apiKeyEnc, upstreamApiKeyAad(row.owner, row.id), (next) => swapUpstreamKey(db, row.id, row.apiKeyEnc, next)),
       );
       if (key === "resealed") result.upstreamKeys++;
       const headersEnc = row.extraHeadersEnc;
       if (headersEnc === null) return;
       const headers = await attempt(`custom_upstreams ${row.id} extra_headers_enc`, () =>
-        reseal(box, headersEnc, upstreamHeadersAad(owner, row.id), async (next) => {
-          const done = await db
-            .update(u)
-            .set({ extraHeadersEnc: next })
-            .where(and(eq(u.id, row.id), eq(u.extraHeadersEnc, headersEnc)))
-            .returning({ id: u.id });
-          return done.length > 0;
-        }),
+        reseal(box, headersEnc, upstreamHeadersAad(row.owner, row.id), (next) => swapUpstreamHeaders(db, row.id, headersEnc, next)),
       );
       if (headers === "resealed") result.upstreamHeaders++;
     },
   );
 
-  const b = byokKeys;
   await eachPage(
-    (after) =>
-      db
-        .select({ id: b.id, ownerUserId: b.ownerUserId, ownerOrgId: b.ownerOrgId, provider: b.provider, keyEnc: b.keyEnc })
-        .from(b)
-        .where(gt(b.id, after))
-        .orderBy(asc(b.id))
-        .limit(pageSize),
+    (after) => byokSecretsAfter(db, after, pageSize),
     async (row) => {
       const outcome = await attempt(`byok_keys ${row.id} key_enc`, () =>
-        reseal(box, row.keyEnc, byokAad(rowOwner(row), row.id, row.provider), async (next) => {
-          const done = await db.update(b).set({ keyEnc: next }).where(and(eq(b.id, row.id), eq(b.keyEnc, row.keyEnc))).returning({ id: b.id });
-          return done.length > 0;
-        }),
+        reseal(box, row.keyEnc, byokAad(row.owner, row.id, row.provider), (next) => swapByokKey(db, row.id, row.keyEnc, next)),
       );
       if (outcome === "resealed") result.byokKeys++;
     },

@@ -1,9 +1,10 @@
 // Who is calling, as every later pipeline step sees it.
+import type { Owner, Role } from "./owner.ts";
 
-export type Role = "owner" | "admin" | "member";
+export type { Owner, Role };
 
-/** The user or organization that owns a resource or pays for a request. */
-export type Owner = { type: "user"; id: string } | { type: "org"; id: string };
+/** Signed in with an API key or a JWT: everyone but the anonymous caller. */
+export type SignedIn = Exclude<Caller, { kind: "anonymous" }>;
 
 export type Caller =
   | { kind: "anonymous" }

@@ -1,7 +1,8 @@
-import type { WaitUntil } from "../deps.ts";
+import type { Caller } from "../domain/caller.ts";
+import type { ProxyOutcome } from "../domain/outcome.ts";
+import type { ClientAbortHook, WaitUntil } from "../domain/runtime.ts";
 
-/** Calls `listener` once when the client goes away; returns how to stop listening. */
-export type ClientAbortHook = (listener: () => void) => () => void;
+export type { ClientAbortHook };
 
 /** Per-request facts every route may need, passed alongside the Request through the router. */
 export interface RequestContext {
@@ -9,6 +10,15 @@ export interface RequestContext {
   startedAt: number;
   waitUntil: WaitUntil;
   onClientAbort: ClientAbortHook;
+  /** Who called, once a route has identified them (for the request's outcome). */
+  caller: Caller | null;
+  /** Set by the proxy once the request is routed (for the request's outcome). */
+  proxy: ProxyOutcome | null;
+  /**
+   * A response whose body outlives the handler (a stream) ends later: the proxy hands over the
+   * promise of that end, and the outcome is emitted when it settles.
+   */
+  ended: Promise<unknown> | null;
 }
 
 /** An AbortSignal as a hook. */

@@ -2,41 +2,19 @@
 // owner. Balances are cached per isolate for a few seconds (the warm path reads no database),
 // and this isolate's own charges are subtracted from its cached copy as they are recorded, so
 // one isolate cannot run far past zero; other isolates catch up when their entry expires.
-import { eq, sql } from "drizzle-orm";
 import type { Owner } from "../domain/caller.ts";
 import { TtlCache } from "../cache/ttl-cache.ts";
-import type { ResolvedModel } from "../routing/resolve.ts";
+import type { UpstreamTarget } from "../domain/target.ts";
 import type { Db } from "../store/db.ts";
-import { ownedBy } from "../store/owner.ts";
-import { balanceOf } from "../store/repos/credit.ts";
-import { usageLedger } from "../store/schema/index.ts";
+import { loadBalanceFacts, type BalanceFacts } from "../store/repos/credit.ts";
 import { GatewayError } from "../http/errors.ts";
-
-export interface BalanceFacts {
-  balance: number;
-  /** The owner has paid for usage before: out of credit rather than never funded. */
-  used: boolean;
-}
-
-/** Balance and whether any paid usage exists, in one round trip; undefined when the owner is gone. */
-export async function loadBalanceFacts(db: Db, owner: Owner): Promise<BalanceFacts | undefined> {
-  const b = balanceOf(owner);
-  const [row] = await db
-    .select({
-      balance: b.credit,
-      used: sql<number>`case when exists (select 1 from ${usageLedger} where ${ownedBy(usageLedger, owner)} and ${usageLedger.costMicrodollars} > 0) then 1 else 0 end`.mapWith(Number),
-    })
-    .from(b.table)
-    .where(eq(b.id, owner.id));
-  return row && { balance: row.balance, used: row.used === 1 };
-}
 
 /**
  * Served on the operator's account and not marked free: such a request needs credit, whatever
  * its price (a model is free only when the catalog says so, never because a price is missing).
  */
-export function needsCredit(route: Pick<ResolvedModel, "byok" | "free">): boolean {
-  return !route.byok && !route.free;
+export function needsCredit(target: Pick<UpstreamTarget, "charge">): boolean {
+  return target.charge.kind === "catalog" || target.charge.kind === "passthrough";
 }
 
 export interface CreditOptions {

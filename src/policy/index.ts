@@ -2,17 +2,15 @@
 // called: organization allow-lists, then credit, then rate limits (last, so a request refused
 // for policy or credit uses up none of the caller's rate). Everything here answers from
 // per-isolate caches and the counter store; a warm request reads no database.
-import { actingOwner, type Caller, type Owner } from "../domain/caller.ts";
-import type { ChatRequest } from "../dialects/openai-chat/body.ts";
-import type { ResolvedModel } from "../routing/resolve.ts";
+import { actingOwner, type Caller, type Owner, type SignedIn } from "../domain/caller.ts";
+import type { UpstreamTarget } from "../domain/target.ts";
 import type { Config } from "../config/schema.ts";
 import type { Db } from "../store/db.ts";
-import type { Logger, WaitUntil } from "../deps.ts";
+import type { Logger, WaitUntil } from "../domain/runtime.ts";
 import type { ClientIpSource } from "./client-ip.ts";
 import type { CounterStore } from "../counters/index.ts";
 import { withBreaker } from "../counters/breaker.ts";
 import { CreditGuard, needsCredit } from "./credit.ts";
-import { estimateRequestTokens } from "../dialects/openai-chat/estimate.ts";
 import { checkAllowLists, OrgPolicies, type OrgPolicy } from "./org-policy.ts";
 import { keySegment, RateLimiter, UNLIMITED, type LimitSubject, type RateOutcome } from "./rate-limit.ts";
 
@@ -27,6 +25,22 @@ export interface PolicyDeps {
   clientIp?: ClientIpSource | undefined;
 }
 
+/** What admitting one candidate needs: who asks, for which target, and how many tokens it may use. */
+export interface AdmitRequest {
+  caller: Caller;
+  target: UpstreamTarget;
+  /** The most tokens the request may use; asked only when a token limit applies. */
+  estimate: () => number;
+  /** The HTTP request, for the platform's client IP (anonymous limits). */
+  request: Request;
+  waitUntil: WaitUntil;
+  /**
+   * The rate already counted for this request by an earlier candidate: a request is one request
+   * to its caller's limits however many candidates it tries.
+   */
+  counted?: RateOutcome | undefined;
+}
+
 export interface Admission {
   /** Who pays; null for anonymous callers. */
   owner: Owner | null;
@@ -34,8 +48,6 @@ export interface Admission {
 }
 
 const NONE: readonly LimitSubject[] = Object.freeze([]);
-
-type SignedIn = Exclude<Caller, { kind: "anonymous" }>;
 
 export class Policy {
   readonly orgs: OrgPolicies;
@@ -66,26 +78,28 @@ export class Policy {
     this.#defaults = { rpm: config.GATEWAY_DEFAULT_RPM || null, tpm: config.GATEWAY_DEFAULT_TPM || null };
   }
 
-  /** Admits the request or throws the 401/402/403/429/503 that says why not. */
-  async admit(request: Request, caller: Caller, route: ResolvedModel, chat: ChatRequest, waitUntil: WaitUntil): Promise<Admission> {
+  /** Admits one candidate or throws the 401/402/403/429/503 that says why not. */
+  async admit(a: AdmitRequest): Promise<Admission> {
+    const { caller, target } = a;
     if (caller.kind === "anonymous") {
-      return { owner: null, rate: await this.limiter.anonymous(this.#clientIp?.(request) ?? null) };
+      return { owner: null, rate: a.counted ?? (await this.limiter.anonymous(this.#clientIp?.(a.request) ?? null)) };
     }
     const owner = actingOwner(caller);
     if (owner === null) return { owner: null, rate: UNLIMITED };
     let org: OrgPolicy | undefined;
     if (owner.type === "org") {
       org = await this.orgs.get(owner.id);
-      checkAllowLists(org, chat.model, route.providerId);
+      checkAllowLists(org, target.model, target.providerId);
     }
-    if (needsCredit(route)) {
+    if (needsCredit(target)) {
       const pending = this.credit.check(owner);
       if (pending) await pending;
     }
+    if (a.counted) return { owner, rate: a.counted };
     const pendingSubjects = this.#subjects(caller, owner, org);
     const subjects = Array.isArray(pendingSubjects) ? pendingSubjects : await pendingSubjects;
     if (subjects.length === 0) return { owner, rate: UNLIMITED };
-    const rate = await this.limiter.signedIn(subjects, () => estimateRequestTokens(chat.raw, this.#config.GATEWAY_ESTIMATE_COMPLETION_TOKENS), waitUntil);
+    const rate = await this.limiter.signedIn(subjects, a.estimate, a.waitUntil);
     return { owner, rate };
   }
 

@@ -9,7 +9,8 @@
 // A breaker (src/counters/breaker.ts) makes either answer immediate while the store is down.
 import { GatewayError } from "../http/errors.ts";
 import { rateLimitSubject } from "./client-ip.ts";
-import type { Logger, WaitUntil } from "../deps.ts";
+import type { Reservation } from "../domain/outcome.ts";
+import type { Logger, WaitUntil } from "../domain/runtime.ts";
 import { CounterStoreError, hashIdentifier, type CounterResult, type CounterStore } from "../counters/index.ts";
 import { describeError } from "../http/describe-error.ts";
 
@@ -37,13 +38,7 @@ export interface LimitSubject {
   tpm: number | null;
 }
 
-/** A token reservation to correct once the real usage is known. */
-export interface Reservation {
-  key: string;
-  amount: number;
-  windowMs: number;
-  resetAt: number;
-}
+export type { Reservation };
 
 export interface RateOutcome {
   /** The tightest request limit that applied (for x-ratelimit-*-requests), if any did. */

@@ -7,7 +7,7 @@ export type TimeoutKind = "first_byte" | "total";
 /**
  * The lifetime of one upstream request, stopped by the client's disconnect, the first-byte timer
  * or the total timer; whoever stops it first names the reason. The transport learns of the stop
- * through `onAbort` when it takes that hook (UPSTREAM_ABORT, see deps.ts), else through `signal`,
+ * through `onAbort` when it takes that hook (UPSTREAM_ABORT, see fetch-like.ts), else through `signal`,
  * an AbortSignal built only when something asks for it.
  */
 export class UpstreamCall {

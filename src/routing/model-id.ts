@@ -30,3 +30,12 @@ export function checkModelId(value: unknown, param: string): string {
   if (problem !== null) throw new GatewayError(400, "invalid_model", `\`${param}\` ${problem}.`, param);
   return value;
 }
+
+/** `<provider>/<model>`: the provider is everything before the first slash. */
+export function splitModel(model: string): { providerId: string; upstreamModel: string } {
+  const slash = model.indexOf("/");
+  if (slash <= 0 || slash === model.length - 1) {
+    throw new GatewayError(404, "model_not_found", `Model "${model}" does not exist. Use "<provider>/<model>"; see GET /v1/models.`, "model");
+  }
+  return { providerId: model.slice(0, slash), upstreamModel: model.slice(slash + 1) };
+}

@@ -1,12 +1,14 @@
 // Owner-supplied credentials for the chat hot path, opened and cached per isolate: the first
 // request for (caller scope, provider id) queries and decrypts, later ones reuse the result
-// until a short TTL passes or a local write (svc.invalidateOwner) drops the cache.
+// until a short TTL passes or a local write (an ownerChanged event) drops the cache.
 import { TtlCache } from "../cache/ttl-cache.ts";
 import type { Db } from "../store/db.ts";
-import { openByokKey, type ByokRoute } from "../store/repos/byok.ts";
-import { openUpstreamSecrets, type UpstreamRoute } from "../store/repos/upstreams.ts";
+import { type ByokRoute } from "../store/repos/byok.ts";
+import { type UpstreamRoute } from "../store/repos/upstreams.ts";
 import type { SecretBox } from "../credentials/index.ts";
 import { findCredentialRows, type OwnerScope } from "./credential-rows.ts";
+import { openByokKey } from "../credentials/byok-keys.ts";
+import { openUpstreamSecrets } from "../credentials/upstreams.ts";
 
 export interface OpenedUpstream {
   row: UpstreamRoute;
@@ -20,15 +22,15 @@ export interface OpenedByok {
 }
 
 /** What the caller brings for a provider id; a sealed value that no longer opens is `unusable`. */
-export interface OwnerCredentials {
+export interface OwnedCredentials {
   upstream: OpenedUpstream | "unusable" | undefined;
   byok: OpenedByok | "unusable" | undefined;
 }
 
-const NONE: OwnerCredentials = { upstream: undefined, byok: undefined };
+const NONE: OwnedCredentials = { upstream: undefined, byok: undefined };
 
-export class OwnerRoutes {
-  readonly #cache: TtlCache<OwnerCredentials>;
+export class OwnerCredentials {
+  readonly #cache: TtlCache<OwnedCredentials>;
 
   constructor(
     private readonly db: Db,
@@ -41,7 +43,7 @@ export class OwnerRoutes {
     this.#cache = new TtlCache({ ttlMs, negativeTtlMs: ttlMs, maxEntries: 10_000, ...(opts.now ? { now: opts.now } : {}) });
   }
 
-  async lookup(scope: OwnerScope, providerId: string): Promise<OwnerCredentials> {
+  async lookup(scope: OwnerScope, providerId: string): Promise<OwnedCredentials> {
     const key = `${scope.kind}\u0000${scope.kind === "org" ? scope.orgId : scope.userId}\u0000${providerId}`;
     return (await this.#cache.get(key, () => this.#load(scope, providerId))) ?? NONE;
   }
@@ -51,7 +53,7 @@ export class OwnerRoutes {
     this.#cache.clear();
   }
 
-  async #load(scope: OwnerScope, providerId: string): Promise<OwnerCredentials | undefined> {
+  async #load(scope: OwnerScope, providerId: string): Promise<OwnedCredentials | undefined> {
     const { upstream, byok } = await findCredentialRows(this.db, scope, providerId);
     if (!upstream && !byok) return undefined;
     return {

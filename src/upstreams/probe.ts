@@ -1,10 +1,9 @@
 // Calls a custom upstream's GET /models on behalf of its owner (the test and discover routes).
 // Every failure is a result to show, never a gateway error: the upstream is the owner's to fix.
 import { z } from "zod";
-import type { UpstreamModel } from "../store/repos/upstreams.ts";
-import type { Services } from "../services.ts";
-import { checkUpstreamUrlWithDns, fetchUpstreamSafely, UnsafeUpstreamError } from "../ssrf/index.ts";
-import { MAX_MODELS } from "../api/schemas/upstreams.ts";
+import type { UpstreamModel } from "./model-meta.ts";
+import { checkUpstreamUrlWithDns, fetchUpstreamSafely, UnsafeUpstreamError, type SsrfPolicy } from "../ssrf/index.ts";
+import { MAX_MODELS } from "./checks.ts";
 
 const TIMEOUT_MS = 10_000;
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -40,7 +39,7 @@ function failure(err: unknown): string {
 }
 
 /** GET `${baseUrl}/models` with the upstream's key and extra headers. */
-export async function probeModels(svc: Services, baseUrl: string, secrets: { apiKey: string; extraHeaders: Record<string, string> }): Promise<Probe> {
+export async function probeModels(svc: { ssrf: SsrfPolicy; fetch: typeof fetch }, baseUrl: string, secrets: { apiKey: string; extraHeaders: Record<string, string> }): Promise<Probe> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
   // The name may have been re-pointed since it was registered; a probe is rare enough to look again.

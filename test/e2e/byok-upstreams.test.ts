@@ -8,7 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { migratePglite } from "../../adapters/node/db.ts";
 import * as schema from "../../src/store/schema/index.ts";
 import { createGateway, createMemoryCounters, parseConfig, type Gateway } from "../../src/index.ts";
-import type { Logger } from "../../src/deps.ts";
+import type { Logger } from "../../src/domain/runtime.ts";
 import { startMockLlm, type MockLlm } from "../support/mock-llm/index.ts";
 
 const ADMIN = "byok-admin-token-0123456789abcdef0123";

@@ -1,49 +1,85 @@
-import type { IRequest } from "itty-router";
-import { createOrg, deleteMember, deleteOrg, putMember } from "../../store/repos/orgs.ts";
+// Operator API: organizations and their members.
 import { GatewayError } from "../../http/errors.ts";
-import { json } from "../../http/json.ts";
 import { UNIQUE_VIOLATION, sqlState } from "../../store/pg-error.ts";
-import { readJson } from "../../http/read-json.ts";
-import type { Services } from "../../services.ts";
-import { createOrgBody, memberBody } from "../schemas/admin.ts";
+import { createOrg, deleteMember, deleteOrg, putMember } from "../../store/repos/orgs.ts";
+import { operator } from "../auth.ts";
+import { route } from "../route.ts";
+import { createOrgBody, memberBody, memberView, orgView } from "../schemas/admin.ts";
+import { empty } from "../schemas/common.ts";
 
-export const orgRoutes = (svc: Services) => ({
-  async create(request: IRequest) {
-    const body = await readJson(request, createOrgBody);
+const tag = "operator";
+
+export const createOrgRoute = route({
+  id: "createOrg",
+  method: "POST",
+  path: "/admin/orgs",
+  summary: "Creates an organization.",
+  tag,
+  auth: operator,
+  body: createOrgBody,
+  answer: { status: 201, schema: orgView },
+  errors: [400, 409],
+  async handler({ c, body }) {
     try {
-      const org = await createOrg(svc.db, body);
-      return json({ id: org.id, name: org.name, plan: org.plan, credit_microdollars: org.creditMicrodollars, created_at: org.createdAt }, 201);
+      const org = await createOrg(c.db, await body());
+      return { id: org.id, name: org.name, plan: org.plan, credit_microdollars: org.creditMicrodollars, created_at: org.createdAt.toISOString() };
     } catch (err) {
       if (sqlState(err) === UNIQUE_VIOLATION) throw new GatewayError(409, "conflict", "An organization with this id already exists.");
       throw err;
     }
   },
+});
 
-  async remove(request: IRequest) {
-    const id = request.params.id ?? "";
-    if (!(await deleteOrg(svc.db, id))) throw new GatewayError(404, "org_not_found", `No organization "${id}".`);
-    svc.identities.forgetAll();
-    svc.invalidateOwner({ type: "org", id });
-    return new Response(null, { status: 204 });
+export const deleteOrgRoute = route({
+  id: "deleteOrg",
+  method: "DELETE",
+  path: "/admin/orgs/{id}",
+  summary: "Deletes an organization and every secret it owns.",
+  tag,
+  auth: operator,
+  answer: { status: 204, schema: empty },
+  errors: [404],
+  async handler({ c, params }) {
+    const id = params.id ?? "";
+    if (!(await deleteOrg(c.db, id))) throw new GatewayError(404, "org_not_found", `No organization "${id}".`);
+    c.events.emit("ownerDeleted", { type: "org", id });
+    return undefined;
   },
+});
 
-  async putMember(request: IRequest) {
-    const { id = "", userId = "" } = request.params;
-    const { role } = await readJson(request, memberBody);
-    if (!(await putMember(svc.db, id, userId, role))) {
-      throw new GatewayError(404, "not_found", `No organization "${id}" or no user "${userId}".`);
-    }
-    svc.identities.forgetRole(id, userId);
+export const putMemberRoute = route({
+  id: "putOrgMember",
+  method: "PUT",
+  path: "/admin/orgs/{id}/members/{userId}",
+  summary: "Adds a user to an organization or changes their role.",
+  tag,
+  auth: operator,
+  body: memberBody,
+  answer: { status: 200, schema: memberView },
+  errors: [400, 404],
+  async handler({ c, params, body }) {
+    const { id = "", userId = "" } = params;
+    const { role } = await body();
+    if (!(await putMember(c.db, id, userId, role))) throw new GatewayError(404, "not_found", `No organization "${id}" or no user "${userId}".`);
     // Membership decides whose upstreams and keys the user reaches.
-    svc.invalidateOwner({ type: "user", id: userId });
-    return json({ org_id: id, user_id: userId, role });
+    c.events.emit("membershipChanged", { orgId: id, userId });
+    return { org_id: id, user_id: userId, role };
   },
+});
 
-  async removeMember(request: IRequest) {
-    const { id = "", userId = "" } = request.params;
-    if (!(await deleteMember(svc.db, id, userId))) throw new GatewayError(404, "not_found", `"${userId}" is not a member of "${id}".`);
-    svc.identities.forgetRole(id, userId);
-    svc.invalidateOwner({ type: "user", id: userId });
-    return new Response(null, { status: 204 });
+export const deleteMemberRoute = route({
+  id: "deleteOrgMember",
+  method: "DELETE",
+  path: "/admin/orgs/{id}/members/{userId}",
+  summary: "Removes a user from an organization.",
+  tag,
+  auth: operator,
+  answer: { status: 204, schema: empty },
+  errors: [404],
+  async handler({ c, params }) {
+    const { id = "", userId = "" } = params;
+    if (!(await deleteMember(c.db, id, userId))) throw new GatewayError(404, "not_found", `"${userId}" is not a member of "${id}".`);
+    c.events.emit("membershipChanged", { orgId: id, userId });
+    return undefined;
   },
 });

@@ -1,81 +1,82 @@
-import type { IRequest } from "itty-router";
-import { z } from "zod";
-import { actingOwner, type Caller, type Owner } from "../../domain/caller.ts";
-import { identify } from "../../auth/identify.ts";
-import { createApiKey, listApiKeys, revokeApiKey } from "../../store/repos/api-keys.ts";
+// Self-service gateway API keys: GET/POST /v1/api-keys, DELETE /v1/api-keys/{id}.
+import { authorize, keyManager, requestedOwner } from "../../access/owners.ts";
 import { GatewayError } from "../../http/errors.ts";
-import { json } from "../../http/json.ts";
-import { readJson } from "../../http/read-json.ts";
-import type { Services } from "../../services.ts";
-import { authorize, requestedOwner, signedIn } from "../../access/owners.ts";
-import { ownerRef } from "../schemas/upstreams.ts";
+import { createApiKey } from "../../auth/api-keys.ts";
+import { listApiKeys, revokeApiKey } from "../../store/repos/api-keys.ts";
+import { signedInCaller } from "../auth.ts";
+import { route } from "../route.ts";
+import { apiKeyList, createApiKeyBody, createdApiKey } from "../schemas/account.ts";
+import { empty } from "../schemas/common.ts";
 
-const createBody = z
-  .object({
-    name: z.string().max(200).optional(),
-    expires_at: z.iso.datetime({ offset: true }).optional(),
-    // As for custom upstreams: absent = the acting owner; an organization needs its admin role.
-    owner: ownerRef.optional(),
-  })
-  .strict();
+const iso = (d: Date | null) => (d === null ? null : d.toISOString());
 
-/** Who may manage keys: a signed-in user for themselves, or an admin/owner for their organization. */
-export function keyOwner(caller: Caller): Owner {
-  if (caller.kind === "anonymous") throw new GatewayError(401, "missing_token", "Sign in with an API key or token first.");
-  // A key acting as an organization must not mint more keys: a leaked key could then outlive its revocation.
-  if (caller.kind === "org") throw new GatewayError(403, "not_org_admin", "Organization API keys cannot manage keys.");
-  if (caller.org && caller.org.role === "member") {
-    throw new GatewayError(403, "not_org_admin", "Managing an organization's keys needs its admin or owner role.");
-  }
-  const owner = actingOwner(caller);
-  if (!owner) throw new GatewayError(401, "missing_token", "Sign in with an API key or token first.");
-  return owner;
-}
+export const listApiKeysRoute = route({
+  id: "listApiKeys",
+  method: "GET",
+  path: "/v1/api-keys",
+  summary: "Lists the acting owner's API keys (never their plaintext).",
+  tag: "account",
+  auth: signedInCaller,
+  answer: { status: 200, schema: apiKeyList },
+  errors: [403],
+  async handler({ c, caller }) {
+    const keys = await listApiKeys(c.db, keyManager(caller));
+    return {
+      object: "list" as const,
+      data: keys.map((k) => ({
+        id: k.id,
+        prefix: k.prefix,
+        name: k.name,
+        created_at: k.createdAt.toISOString(),
+        last_used_at: iso(k.lastUsedAt),
+        expires_at: iso(k.expiresAt),
+        revoked_at: iso(k.revokedAt),
+      })),
+    };
+  },
+});
 
-export const apiKeyRoutes = (svc: Services) => {
-  const deps = svc.auth;
-  return {
-    async list(request: IRequest) {
-      const owner = keyOwner(await identify(request, deps));
-      const keys = await listApiKeys(svc.db, owner);
-      return json({
-        object: "list",
-        data: keys.map((k) => ({
-          id: k.id,
-          prefix: k.prefix,
-          name: k.name,
-          created_at: k.createdAt,
-          last_used_at: k.lastUsedAt,
-          expires_at: k.expiresAt,
-          revoked_at: k.revokedAt,
-        })),
-      });
-    },
+export const createApiKeyRoute = route({
+  id: "createApiKey",
+  method: "POST",
+  path: "/v1/api-keys",
+  summary: "Creates an API key; its plaintext is in this answer only.",
+  tag: "account",
+  auth: signedInCaller,
+  body: createApiKeyBody,
+  answer: { status: 201, schema: createdApiKey },
+  errors: [400, 403],
+  async handler({ c, caller, body: readBody }) {
+    const acting = keyManager(caller);
+    const body = await readBody();
+    const owner = body.owner === undefined ? acting : requestedOwner(caller, body.owner);
+    await authorize(c.identities.role, caller, owner, "write", () => new GatewayError(403, "not_org_member", `You are not a member of organization ${owner.id}.`, "owner"));
+    const expiresAt = body.expires_at === undefined ? undefined : new Date(body.expires_at);
+    if (expiresAt && expiresAt.getTime() <= c.now()) throw new GatewayError(400, "invalid_body", "expires_at: must be in the future", "expires_at");
+    const key = await createApiKey(c.db, {
+      owner,
+      ...(body.name !== undefined ? { name: body.name } : {}),
+      ...(expiresAt ? { expiresAt } : {}),
+    });
+    // Shown once: only its hash is stored.
+    return { id: key.id, key: key.key, prefix: key.prefix, name: key.name, created_at: key.createdAt.toISOString(), expires_at: iso(expiresAt ?? null) };
+  },
+});
 
-    async create(request: IRequest) {
-      const caller = signedIn(await identify(request, deps));
-      const acting = keyOwner(caller);
-      const body = await readJson(request, createBody);
-      const owner = body.owner === undefined ? acting : requestedOwner(caller, body.owner);
-      await authorize(svc, caller, owner, "write", () => new GatewayError(403, "not_org_member", `You are not a member of organization ${owner.id}.`, "owner"));
-      const expiresAt = body.expires_at === undefined ? undefined : new Date(body.expires_at);
-      if (expiresAt && expiresAt.getTime() <= svc.now()) throw new GatewayError(400, "invalid_body", "expires_at: must be in the future", "expires_at");
-      const key = await createApiKey(svc.db, {
-        owner,
-        ...(body.name !== undefined ? { name: body.name } : {}),
-        ...(expiresAt ? { expiresAt } : {}),
-      });
-      // Shown once: only its hash is stored.
-      return json({ id: key.id, key: key.key, prefix: key.prefix, name: key.name, created_at: key.createdAt, expires_at: expiresAt ?? null }, 201);
-    },
-
-    async revoke(request: IRequest) {
-      const owner = keyOwner(await identify(request, deps));
-      const id = request.params.id ?? "";
-      if (!(await revokeApiKey(svc.db, owner, id))) throw new GatewayError(404, "api_key_not_found", `No API key "${id}".`);
-      // This isolate stops accepting it now; others within the cache TTL (30 s).
-      svc.identities.forgetAll();
-      return new Response(null, { status: 204 });
-    },
-  };
-};
+export const revokeApiKeyRoute = route({
+  id: "revokeApiKey",
+  method: "DELETE",
+  path: "/v1/api-keys/{id}",
+  summary: "Revokes an API key (kept for the record).",
+  tag: "account",
+  auth: signedInCaller,
+  answer: { status: 204, schema: empty },
+  errors: [403, 404],
+  async handler({ c, caller, params }) {
+    const id = params.id ?? "";
+    if (!(await revokeApiKey(c.db, keyManager(caller), id))) throw new GatewayError(404, "api_key_not_found", `No API key "${id}".`);
+    // This isolate stops accepting it now; others within the cache TTL (30 s).
+    c.events.emit("keyRevoked", id);
+    return undefined;
+  },
+});

@@ -1,65 +1,83 @@
-// Self-service BYOK keys (API.md): GET /v1/byok-keys, PUT/DELETE /v1/byok-keys/{provider}.
-// They belong to the acting owner — the user, or with x-gateway-org the organization, whose
-// keys only its admins and owners manage (the same rule as gateway API keys).
-import type { IRequest } from "itty-router";
-import { z } from "zod";
-import { identify } from "../../auth/identify.ts";
-import { deleteByokKey, listByokKeys, putByokKey, type ByokSummary } from "../../store/repos/byok.ts";
-import { GatewayError } from "../../http/errors.ts";
-import { json } from "../../http/json.ts";
-import { readJson } from "../../http/read-json.ts";
+// Self-service BYOK keys: GET /v1/byok-keys, PUT/DELETE /v1/byok-keys/{provider}. They belong to
+// the acting owner — the user, or with x-gateway-org the organization, whose keys only its admins
+// and owners manage (the same rule as gateway API keys) — or to the `owner` a PUT names.
+import { authorize, keyManager, requestedOwner } from "../../access/owners.ts";
 import { BUILTIN_PROVIDER_IDS } from "../../config/providers.ts";
-import { keyOwner } from "./api-keys.ts";
-import type { Services } from "../../services.ts";
-import { authorize, requestedOwner, requireSecrets, signedIn } from "../../access/owners.ts";
-import { ownerRef } from "../schemas/upstreams.ts";
-
-// `owner` as for custom upstreams: absent = the acting owner; an organization needs its admin role.
-const putBody = z.object({ api_key: z.string().min(1).max(4096), owner: ownerRef.optional() }).strict();
+import { requireSecrets } from "../../credentials/require.ts";
+import { GatewayError } from "../../http/errors.ts";
+import { deleteByokKey, listByokKeys, type ByokSummary } from "../../store/repos/byok.ts";
+import { signedInCaller } from "../auth.ts";
+import { route } from "../route.ts";
+import { byokKeyList, byokKeyView, putByokKeyBody } from "../schemas/account.ts";
+import { empty } from "../schemas/common.ts";
+import { saveByokKey } from "../../credentials/byok-keys.ts";
 
 const view = (k: ByokSummary) => ({
-  object: "byok_key",
+  object: "byok_key" as const,
   provider: k.provider,
   owner: k.owner,
   api_key_hint: k.keyHint,
-  created_at: k.createdAt,
-  updated_at: k.updatedAt,
+  created_at: k.createdAt.toISOString(),
+  updated_at: k.updatedAt.toISOString(),
 });
 
-function builtinProvider(request: IRequest): string {
-  const provider = request.params.provider ?? "";
+function builtinProvider(params: Readonly<Record<string, string>>): string {
+  const provider = params.provider ?? "";
   if (!BUILTIN_PROVIDER_IDS.includes(provider)) {
     throw new GatewayError(400, "invalid_body", `provider: "${provider}" is not a built-in provider (${BUILTIN_PROVIDER_IDS.join(", ")}); register other endpoints as custom upstreams.`, "provider");
   }
   return provider;
 }
 
-export const byokRoutes = (svc: Services) => {
-  const owner = async (request: IRequest) => keyOwner(await identify(request, svc.auth));
-  return {
-    async list(request: IRequest) {
-      const keys = await listByokKeys(svc.db, await owner(request));
-      return json({ object: "list", data: keys.map(view) });
-    },
+export const listByokKeysRoute = route({
+  id: "listByokKeys",
+  method: "GET",
+  path: "/v1/byok-keys",
+  summary: "Lists the acting owner's own provider keys (hints only).",
+  tag: "account",
+  auth: signedInCaller,
+  answer: { status: 200, schema: byokKeyList },
+  errors: [403],
+  async handler({ c, caller }) {
+    return { object: "list" as const, data: (await listByokKeys(c.db, keyManager(caller))).map(view) };
+  },
+});
 
-    async put(request: IRequest) {
-      const caller = signedIn(await identify(request, svc.auth));
-      const provider = builtinProvider(request);
-      const body = await readJson(request, putBody);
-      const who = requestedOwner(caller, body.owner);
-      await authorize(svc, caller, who, "write", () => new GatewayError(403, "not_org_member", `You are not a member of organization ${who.id}.`, "owner"));
-      const api_key = body.api_key;
-      const saved = await putByokKey(svc.db, requireSecrets(svc), who, provider, api_key);
-      svc.invalidateOwner(who);
-      return json(view(saved));
-    },
+export const putByokKeyRoute = route({
+  id: "putByokKey",
+  method: "PUT",
+  path: "/v1/byok-keys/{provider}",
+  summary: "Saves (or replaces) the owner's key for a built-in provider, sealed at rest.",
+  tag: "account",
+  auth: signedInCaller,
+  body: putByokKeyBody,
+  answer: { status: 200, schema: byokKeyView },
+  errors: [400, 403, 503],
+  async handler({ c, caller, params, body: readBody }) {
+    const provider = builtinProvider(params);
+    const body = await readBody();
+    const owner = requestedOwner(caller, body.owner);
+    await authorize(c.identities.role, caller, owner, "write", () => new GatewayError(403, "not_org_member", `You are not a member of organization ${owner.id}.`, "owner"));
+    const saved = await saveByokKey(c.db, requireSecrets(c.secrets), owner, provider, body.api_key);
+    c.events.emit("ownerChanged", owner);
+    return view(saved);
+  },
+});
 
-    async remove(request: IRequest) {
-      const who = await owner(request);
-      const provider = builtinProvider(request);
-      if (!(await deleteByokKey(svc.db, who, provider))) throw new GatewayError(404, "byok_key_not_found", `No ${provider} key is set.`);
-      svc.invalidateOwner(who);
-      return new Response(null, { status: 204 });
-    },
-  };
-};
+export const deleteByokKeyRoute = route({
+  id: "deleteByokKey",
+  method: "DELETE",
+  path: "/v1/byok-keys/{provider}",
+  summary: "Deletes the acting owner's key for a built-in provider.",
+  tag: "account",
+  auth: signedInCaller,
+  answer: { status: 204, schema: empty },
+  errors: [400, 403, 404],
+  async handler({ c, caller, params }) {
+    const owner = keyManager(caller);
+    const provider = builtinProvider(params);
+    if (!(await deleteByokKey(c.db, owner, provider))) throw new GatewayError(404, "byok_key_not_found", `No ${provider} key is set.`);
+    c.events.emit("ownerChanged", owner);
+    return undefined;
+  },
+});

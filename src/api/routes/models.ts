@@ -1,48 +1,71 @@
-import { identify } from "../../auth/identify.ts";
+// GET /v1/models and the operations routes (/healthz, /readyz).
+import { ownersInScope, readingScope } from "../../access/owners.ts";
 import { declaredModelView, modelView, upstreamModelViews } from "../../catalog/model-view.ts";
-import { listUpstreamModels } from "../../store/repos/upstreams.ts";
-import { scopeOwners, type OwnerScope } from "../../routing/credential-rows.ts";
-import { sql } from "drizzle-orm";
 import { describeError } from "../../http/describe-error.ts";
 import { GatewayError } from "../../http/errors.ts";
-import { json } from "../../http/json.ts";
-import type { Provider } from "../../config/providers.ts";
-import type { Services } from "../../services.ts";
+import { ping } from "../../store/health.ts";
+import { listUpstreamModels } from "../../store/repos/upstreams.ts";
+import { anyone, optionalCaller } from "../auth.ts";
+import { route } from "../route.ts";
+import { modelList, ok } from "../schemas/models.ts";
 
 /**
- * GET /v1/models: the enabled catalog entries of providers this gateway can reach, plus the
- * models operators declared with their providers in GATEWAY_PROVIDERS.
+ * The enabled catalog entries of providers this gateway can reach, the models operators declared
+ * with their providers in GATEWAY_PROVIDERS, and for a signed-in caller the models of their own
+ * and their organizations' upstreams (both, whichever organization they act for).
  */
-export function listModels(svc: Services, providers: ReadonlyMap<string, Provider>) {
-  return async (request: Request) => {
-    // Anonymous callers see the public catalog; a signed-in caller also their upstreams' models.
-    const caller = await identify(request, svc.auth);
-    const catalog = await svc.catalog.all();
-    const data: object[] = [];
+export const listModels = route({
+  id: "listModels",
+  method: "GET",
+  path: "/v1/models",
+  summary: "Lists the models the caller can use.",
+  tag: "models",
+  auth: optionalCaller,
+  answer: { status: 200, schema: modelList },
+  errors: [],
+  async handler({ c, caller }) {
+    const providers = c.targets.providers;
+    const catalog = await c.catalog.all();
+    const data = [];
     for (const m of catalog.values()) if (providers.has(m.provider)) data.push(modelView(m));
     for (const p of providers.values()) {
       for (const model of p.models) if (!catalog.has(`${p.id}/${model}`)) data.push(declaredModelView(p.id, model));
     }
     if (caller.kind !== "anonymous") {
-      // Both the caller's own and every organization's they belong to, whichever they act for.
-      const scope: OwnerScope = caller.kind === "org" ? { kind: "org", orgId: caller.orgId } : { kind: "user", userId: caller.userId };
-      for (const up of await listUpstreamModels(svc.db, await scopeOwners(svc.db, scope))) data.push(...upstreamModelViews(up));
+      for (const up of await listUpstreamModels(c.db, await ownersInScope(c.orgsOf, readingScope(caller)))) data.push(...upstreamModelViews(up));
     }
-    return json({ object: "list", data });
-  };
-}
+    return { object: "list" as const, data };
+  },
+});
 
-export const healthz = () => json({ ok: true });
+export const healthz = route({
+  id: "healthz",
+  method: "GET",
+  path: "/healthz",
+  summary: "Liveness: answers without touching storage.",
+  tag: "operations",
+  auth: anyone,
+  answer: { status: 200, schema: ok },
+  errors: [],
+  handler: () => ({ ok: true as const }),
+});
 
-/** GET /readyz: the database answers. */
-export function readyz(svc: Services) {
-  return async () => {
+export const readyz = route({
+  id: "readyz",
+  method: "GET",
+  path: "/readyz",
+  summary: "Readiness: the database answers.",
+  tag: "operations",
+  auth: anyone,
+  answer: { status: 200, schema: ok },
+  errors: [503],
+  async handler({ c }) {
     try {
-      await svc.db.execute(sql`select 1`);
-      return json({ ok: true });
+      await ping(c.db);
+      return { ok: true as const };
     } catch (err) {
-      svc.logger.warn("readiness check failed", { error: describeError(err) });
+      c.logger.warn("readiness check failed", { error: describeError(err) });
       throw new GatewayError(503, "storage_unavailable", "The database is not reachable.");
     }
-  };
-}
+  },
+});

@@ -1,38 +1,18 @@
-// Self-service custom upstreams (API.md "Self-service API"): /v1/upstreams and /v1/upstreams/{id}.
-//   POST /v1/upstreams/{id}/test      GET {base_url}/models with the stored key: {ok, status, latency_ms, error?}
-//   POST /v1/upstreams/{id}/discover  the upstream's model list as `models`; with body {"save": true}
-//                                     it also becomes the upstream's models metadata (fields the
-//                                     owner entered and the upstream does not report are kept).
-import type { IRequest } from "itty-router";
-import type { Owner } from "../../domain/caller.ts";
-import { identify } from "../../auth/identify.ts";
-import {
-  createUpstream,
-  deleteUpstream,
-  getSealedUpstream,
-  listUpstreams,
-  locateUpstream,
-  openUpstreamSecrets,
-  updateUpstream,
-  type UpstreamSummary,
-} from "../../store/repos/upstreams.ts";
+// Self-service custom upstreams: /v1/upstreams and /v1/upstreams/{id}.
+import { authorize, ownersInScope, readingScope, requestedOwner } from "../../access/owners.ts";
+import { requireSecrets } from "../../credentials/require.ts";
 import { GatewayError } from "../../http/errors.ts";
-import { json } from "../../http/json.ts";
 import { sqlState, UNIQUE_VIOLATION } from "../../store/pg-error.ts";
-import { readJson } from "../../http/read-json.ts";
-import { SecretDecryptError } from "../../credentials/index.ts";
-import { redactValue, sentSecrets } from "../../proxy/redact.ts";
-import type { Services } from "../../services.ts";
-import { authorize, readableOwners, requestedOwner, requireSecrets, signedIn, type Access, type SignedIn } from "../../access/owners.ts";
-import { checkBaseUrl, checkProviderId, createBody, discoverBody, patchBody } from "../schemas/upstreams.ts";
-import { mergeModels, parseModelList, probeModels } from "../../upstreams/probe.ts";
-import { upstreamView } from "../views/upstream.ts";
-
-/** A probe report: an upstream's words (error text) never carry back the credentials it was sent. */
-const report = (secrets: { apiKey: string; extraHeaders: Record<string, string> }, body: object): Response =>
-  json(redactValue(body, sentSecrets(secrets.apiKey, secrets.extraHeaders)));
-
-const notFound = (id: string) => () => new GatewayError(404, "upstream_not_found", `No upstream "${id}".`);
+import { deleteUpstream, listUpstreams } from "../../store/repos/upstreams.ts";
+import { checkBaseUrl } from "../../upstreams/checks.ts";
+import { isReservedProviderId } from "../../config/providers.ts";
+import type { Config } from "../../config/schema.ts";
+import { signedInCaller } from "../auth.ts";
+import { route } from "../route.ts";
+import { empty } from "../schemas/common.ts";
+import { createBody, patchBody, upstreamList, upstreamView as upstreamSchema } from "../schemas/upstreams.ts";
+import { upstreamFor, upstreamNotFound, upstreamView } from "./upstream-lookup.ts";
+import { createUpstream, updateUpstream } from "../../credentials/upstreams.ts";
 
 /** Unique provider_id per owner: the database decides, so two concurrent creates cannot both win. */
 async function uniqueProviderId<T>(providerId: string | undefined, write: () => Promise<T>): Promise<T> {
@@ -44,123 +24,123 @@ async function uniqueProviderId<T>(providerId: string | undefined, write: () => 
   }
 }
 
-export const upstreamRoutes = (svc: Services) => {
-  const caller = async (request: IRequest) => signedIn(await identify(request, svc.auth));
+const tag = "upstreams";
 
-  /** The upstream named in the path, once the caller is allowed `access` to it. */
-  async function target(request: IRequest, who: SignedIn, access: Access): Promise<UpstreamSummary> {
-    const id = request.params.id ?? "";
-    const found = await locateUpstream(svc.db, id);
-    if (!found) throw notFound(id)();
-    await authorize(svc, who, found.owner, access, notFound(id));
-    return found;
+function checkProviderId(id: string, config: Config): void {
+  if (isReservedProviderId(id, config)) {
+    throw new GatewayError(400, "invalid_body", `provider_id: "${id}" is reserved by the gateway; use PUT /v1/byok-keys/{provider} for your own key to a built-in provider.`, "provider_id");
   }
+}
 
-  /** Key and extra headers of an upstream, opened. */
-  async function secretsOf(owner: Owner, id: string) {
-    const box = requireSecrets(svc);
-    const sealed = await getSealedUpstream(svc.db, owner, id);
-    if (!sealed) throw notFound(id)();
-    try {
-      return await openUpstreamSecrets(box, sealed);
-    } catch (err) {
-      if (!(err instanceof SecretDecryptError)) throw err;
-      throw new GatewayError(503, "secrets_unavailable", "The upstream's stored key cannot be decrypted with the keys in GATEWAY_ENCRYPTION_KEYS; set the key again.");
-    }
-  }
+export const listUpstreamsRoute = route({
+  id: "listUpstreams",
+  method: "GET",
+  path: "/v1/upstreams",
+  summary: "Lists the custom upstreams of the caller and of their organizations.",
+  tag,
+  auth: signedInCaller,
+  answer: { status: 200, schema: upstreamList },
+  errors: [],
+  async handler({ c, caller }) {
+    const upstreams = await listUpstreams(c.db, await ownersInScope(c.orgsOf, readingScope(caller)));
+    return { object: "list" as const, data: upstreams.map(upstreamView) };
+  },
+});
 
-  return {
-    async list(request: IRequest) {
-      const owners = await readableOwners(svc, await caller(request));
-      const upstreams = await listUpstreams(svc.db, owners);
-      return json({ object: "list", data: upstreams.map(upstreamView) });
-    },
+export const createUpstreamRoute = route({
+  id: "createUpstream",
+  method: "POST",
+  path: "/v1/upstreams",
+  summary: "Registers a custom OpenAI-compatible upstream; its key and header values are sealed at rest.",
+  tag,
+  auth: signedInCaller,
+  body: createBody,
+  answer: { status: 201, schema: upstreamSchema },
+  errors: [400, 403, 409, 503],
+  async handler({ c, caller, body: readBody }) {
+    const body = await readBody();
+    const owner = requestedOwner(caller, body.owner);
+    await authorize(c.identities.role, caller, owner, "write", () => new GatewayError(403, "not_org_member", `You are not a member of organization ${owner.id}.`, "owner"));
+    const box = requireSecrets(c.secrets);
+    checkProviderId(body.provider_id, c.config);
+    const baseUrl = await checkBaseUrl(body.base_url, c.ssrf);
+    const created = await uniqueProviderId(body.provider_id, () =>
+      createUpstream(c.db, box, {
+        owner,
+        providerId: body.provider_id,
+        displayName: body.display_name,
+        baseUrl,
+        apiKey: body.api_key,
+        extraHeaders: body.extra_headers,
+        models: body.models,
+        enabled: body.enabled,
+      }),
+    );
+    c.events.emit("ownerChanged", owner);
+    return upstreamView(created);
+  },
+});
 
-    async create(request: IRequest) {
-      const who = await caller(request);
-      const body = await readJson(request, createBody);
-      const owner = requestedOwner(who, body.owner);
-      await authorize(svc, who, owner, "write", () => new GatewayError(403, "not_org_member", `You are not a member of organization ${owner.id}.`, "owner"));
-      const box = requireSecrets(svc);
-      checkProviderId(svc, body.provider_id);
-      const baseUrl = await checkBaseUrl(svc, body.base_url);
-      const created = await uniqueProviderId(body.provider_id, () =>
-        createUpstream(svc.db, box, {
-          owner,
-          providerId: body.provider_id,
-          displayName: body.display_name,
-          baseUrl,
-          apiKey: body.api_key,
-          extraHeaders: body.extra_headers,
-          models: body.models,
-          enabled: body.enabled,
-        }),
-      );
-      svc.invalidateOwner(owner);
-      return json(upstreamView(created), 201);
-    },
+export const getUpstreamRoute = route({
+  id: "getUpstream",
+  method: "GET",
+  path: "/v1/upstreams/{id}",
+  summary: "Reads one custom upstream.",
+  tag,
+  auth: signedInCaller,
+  answer: { status: 200, schema: upstreamSchema },
+  errors: [404],
+  async handler({ c, caller, params }) {
+    return upstreamView(await upstreamFor(c, caller, params.id ?? "", "read"));
+  },
+});
 
-    async get(request: IRequest) {
-      return json(upstreamView(await target(request, await caller(request), "read")));
-    },
+export const updateUpstreamRoute = route({
+  id: "updateUpstream",
+  method: "PATCH",
+  path: "/v1/upstreams/{id}",
+  summary: "Changes a custom upstream; `extra_headers` replaces the whole set. The owner never changes.",
+  tag,
+  auth: signedInCaller,
+  body: patchBody,
+  answer: { status: 200, schema: upstreamSchema },
+  errors: [400, 403, 404, 409, 503],
+  async handler({ c, caller, params, body: readBody }) {
+    const found = await upstreamFor(c, caller, params.id ?? "", "write");
+    const body = await readBody();
+    const box = body.api_key !== undefined || body.extra_headers !== undefined ? requireSecrets(c.secrets) : null;
+    if (body.provider_id !== undefined) checkProviderId(body.provider_id, c.config);
+    const baseUrl = body.base_url === undefined ? undefined : await checkBaseUrl(body.base_url, c.ssrf);
+    const updated = await uniqueProviderId(body.provider_id, () =>
+      updateUpstream(c.db, box, found.owner, found.id, {
+        providerId: body.provider_id,
+        displayName: body.display_name,
+        baseUrl,
+        apiKey: body.api_key,
+        extraHeaders: body.extra_headers,
+        models: body.models,
+        enabled: body.enabled,
+      }),
+    );
+    if (!updated) throw upstreamNotFound(found.id)();
+    c.events.emit("ownerChanged", found.owner);
+    return upstreamView(updated);
+  },
+});
 
-    async update(request: IRequest) {
-      const who = await caller(request);
-      const found = await target(request, who, "write");
-      const body = await readJson(request, patchBody);
-      const box = body.api_key !== undefined || body.extra_headers !== undefined ? requireSecrets(svc) : null;
-      if (body.provider_id !== undefined) checkProviderId(svc, body.provider_id);
-      const baseUrl = body.base_url === undefined ? undefined : await checkBaseUrl(svc, body.base_url);
-      const updated = await uniqueProviderId(body.provider_id, () =>
-        updateUpstream(svc.db, box, found.owner, found.id, {
-          providerId: body.provider_id,
-          displayName: body.display_name,
-          baseUrl,
-          apiKey: body.api_key,
-          extraHeaders: body.extra_headers,
-          models: body.models,
-          enabled: body.enabled,
-        }),
-      );
-      if (!updated) throw notFound(found.id)();
-      svc.invalidateOwner(found.owner);
-      return json(upstreamView(updated));
-    },
-
-    async remove(request: IRequest) {
-      const found = await target(request, await caller(request), "write");
-      if (!(await deleteUpstream(svc.db, found.owner, found.id))) throw notFound(found.id)();
-      svc.invalidateOwner(found.owner);
-      return new Response(null, { status: 204 });
-    },
-
-    async test(request: IRequest) {
-      const found = await target(request, await caller(request), "read");
-      const secrets = await secretsOf(found.owner, found.id);
-      const probe = await probeModels(svc, found.baseUrl, secrets);
-      const { ok, status, latency_ms } = probe;
-      return report(secrets, probe.ok ? { ok, status, latency_ms } : { ok, status, latency_ms, error: probe.error });
-    },
-
-    async discover(request: IRequest) {
-      const who = await caller(request);
-      const { save } = await readJson(request, discoverBody);
-      const found = await target(request, who, save ? "write" : "read");
-      const secrets = await secretsOf(found.owner, found.id);
-      const probe = await probeModels(svc, found.baseUrl, secrets);
-      const { status, latency_ms } = probe;
-      if (!probe.ok) return report(secrets, { ok: false, status, latency_ms, error: probe.error, saved: false });
-      const listed = parseModelList(probe.body);
-      if (listed === null) return json({ ok: false, status, latency_ms, error: "the upstream's /models answer is not an OpenAI-style model list", saved: false });
-      // What the upstream listed is its own words: a model entry quoting a credential is dropped.
-      const sent = sentSecrets(secrets.apiKey, secrets.extraHeaders);
-      const clean = listed.filter((m) => JSON.stringify(redactValue(m, sent)) === JSON.stringify(m));
-      const models = mergeModels(clean, found.models);
-      if (save) {
-        if (!(await updateUpstream(svc.db, null, found.owner, found.id, { models }))) throw notFound(found.id)();
-        svc.invalidateOwner(found.owner);
-      }
-      return json({ ok: true, status, latency_ms, models, saved: save === true });
-    },
-  };
-};
+export const deleteUpstreamRoute = route({
+  id: "deleteUpstream",
+  method: "DELETE",
+  path: "/v1/upstreams/{id}",
+  summary: "Removes a custom upstream and its sealed secrets.",
+  tag,
+  auth: signedInCaller,
+  answer: { status: 204, schema: empty },
+  errors: [403, 404],
+  async handler({ c, caller, params }) {
+    const found = await upstreamFor(c, caller, params.id ?? "", "write");
+    if (!(await deleteUpstream(c.db, found.owner, found.id))) throw upstreamNotFound(found.id)();
+    c.events.emit("ownerChanged", found.owner);
+    return undefined;
+  },
+});

@@ -42,3 +42,24 @@ export const modelBody = z
   enabled: z.boolean().optional(),
   })
   .refine((m) => m.id.startsWith(`${m.provider}/`), { message: "must start with the provider id", path: ["id"] });
+
+// Answers of the operator API.
+const userFields = { id: z.string(), email: z.string().nullable(), blocked: z.boolean(), credit_microdollars: z.number().int(), created_at: z.iso.datetime({ offset: true }) };
+export const userView = z.object(userFields);
+export const orgView = z.object({ id: z.string(), name: z.string(), plan: z.enum(["free", "team", "enterprise"]), credit_microdollars: z.number().int(), created_at: z.iso.datetime({ offset: true }) });
+export const memberView = z.object({ org_id: z.string(), user_id: z.string(), role: z.enum(["owner", "admin", "member"]) });
+export const pepperView = z.object({ id: z.string(), pepper: z.string() });
+export const adminApiKeyView = z.object({ id: z.string(), key: z.string().describe("shown once"), prefix: z.string(), name: z.string().nullable(), created_at: z.iso.datetime({ offset: true }) });
+export const balanceView = z.object({ owner: ownerSchema, balance_microdollars: z.number().int() });
+const perToken = z.number().nullable().describe("microdollars per token");
+export const catalogEntryView = z.object({
+  id: z.string(),
+  object: z.literal("model"),
+  created: z.number().int(),
+  owned_by: z.string(),
+  upstream_model: z.string(),
+  context_length: z.number().int().nullable(),
+  pricing: z.object({ input: perToken, output: perToken }),
+  free: z.boolean(),
+  enabled: z.boolean(),
+});

@@ -1,12 +1,10 @@
 // Request bodies of the custom-upstream routes (API.md "Self-service API").
 import { z } from "zod";
-import { extraHeadersSchema, upstreamModelSchema } from "../../store/repos/upstreams.ts";
-import { GatewayError } from "../../http/errors.ts";
-import { BUILTIN_PROVIDER_IDS } from "../../config/providers.ts";
-import type { Services } from "../../services.ts";
-import { checkUpstreamUrlWithDns } from "../../ssrf/index.ts";
+import { MAX_MODELS } from "../../upstreams/checks.ts";
+import { ownerSchema, timestamp } from "./common.ts";
+import { extraHeadersSchema } from "../../upstreams/header-rules.ts";
+import { upstreamModelSchema } from "../../upstreams/model-meta.ts";
 
-export const MAX_MODELS = 1000;
 
 /** `owner` in a self-service body: the caller, or an organization they administer. */
 export const ownerRef = z.discriminatedUnion("type", [
@@ -67,24 +65,25 @@ export const patchBody = z
 /** `{"save": true}` stores what discovery found as the upstream's models metadata. */
 export const discoverBody = z.object({ save: z.boolean().optional() }).strict();
 
-/**
- * A provider_id that shadows one the gateway already serves (or a reserved model form) would make
- * `<provider>/<model>` ambiguous.
- */
-export function checkProviderId(svc: Services, id: string): void {
-  const taken = id === "auto" || BUILTIN_PROVIDER_IDS.includes(id) || svc.config.GATEWAY_PROVIDERS.some((p) => p.id === id);
-  if (taken) {
-    throw new GatewayError(400, "invalid_body", `provider_id: "${id}" is reserved by the gateway; use PUT /v1/byok-keys/{provider} for your own key to a built-in provider.`, "provider_id");
-  }
-}
 
-/** The base URL as stored (no trailing slash), after the SSRF check (with DNS when configured). */
-export async function checkBaseUrl(svc: Services, raw: string): Promise<string> {
-  const unsafe = (why: string) => new GatewayError(400, "unsafe_upstream_url", `base_url is not allowed: ${why}.`, "base_url");
-  const verdict = await checkUpstreamUrlWithDns(raw, svc.ssrf);
-  if (!verdict.ok) throw unsafe(verdict.reason);
-  if (verdict.url.search !== "" || verdict.url.hash !== "") {
-    throw new GatewayError(400, "invalid_body", "base_url: must not have a query or fragment (paths such as /models are appended to it)", "base_url");
-  }
-  return raw.replace(/\/+$/, "");
-}
+const modelView = upstreamModelSchema;
+
+/** An upstream as the routes answer it: never a secret, only a key hint and header names. */
+export const upstreamView = z.object({
+  id: z.string(),
+  object: z.literal("upstream"),
+  owner: ownerSchema,
+  provider_id: z.string(),
+  display_name: z.string(),
+  base_url: z.string(),
+  api_key_hint: z.string(),
+  extra_headers: z.record(z.string(), z.literal("…")).describe("names only; values are never shown"),
+  models: z.array(modelView),
+  enabled: z.boolean(),
+  created_at: timestamp,
+  updated_at: timestamp,
+});
+export const upstreamList = z.object({ object: z.literal("list"), data: z.array(upstreamView) });
+
+export const probeReport = z.object({ ok: z.boolean(), status: z.number().int().nullable(), latency_ms: z.number(), error: z.string().optional() });
+export const discoveryReport = probeReport.extend({ models: z.array(modelView).optional(), saved: z.boolean() });

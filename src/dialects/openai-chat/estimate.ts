@@ -1,10 +1,11 @@
+import { CHARS_PER_TOKEN } from "../../domain/tokens.ts";
+
 // Token estimates without a tokenizer: about four characters per token for English text. They
 // size TPM reservations before the call and stand in for usage an upstream did not report;
 // reservations are corrected to the real count afterwards, so rough is good enough here.
 // They must never fail: an estimate that throws would leave a request unaccounted. So content is
 // walked iteratively, with a bound on the values visited, whatever the client sent.
 
-const CHARS_PER_TOKEN = 4;
 /** Values visited per estimate at most; a body this large is already at the size limit. */
 const MAX_VISITS = 100_000;
 
@@ -51,7 +52,6 @@ export function estimatePromptTokens(messages: unknown): number {
   return Math.max(1, Math.ceil(chars / CHARS_PER_TOKEN));
 }
 
-export const tokensForChars = (chars: number): number => Math.ceil(chars / CHARS_PER_TOKEN);
 
 const positiveInt = (v: unknown): number | undefined => (typeof v === "number" && Number.isSafeInteger(v) && v > 0 ? v : undefined);
 

@@ -1,25 +1,16 @@
 import { GatewayError } from "../../http/errors.ts";
+import type { RelayContext, RelayedDocument } from "../../proxy/dialect.ts";
 import { redactValue } from "../../proxy/redact.ts";
-import type { UpstreamCall } from "../../proxy/upstream-call.ts";
-import { asUsage, choicesChars, type Usage } from "./usage.ts";
-
-export interface JsonRelay {
-  text: string;
-  usage: Usage | undefined;
-  /** Characters of generated text, for an estimate when the upstream reported no usage. */
-  generatedChars: number;
-}
+import type { ChatRequest } from "./body.ts";
+import { modelRewriter } from "./model-rewrite.ts";
+import { asUsage, choicesChars } from "./usage.ts";
 
 /**
  * Reads a whole non-streaming answer (it is one JSON document, so there is nothing to relay
  * early), checks it is JSON, and rewrites its model id without re-serialising it.
  */
-export async function relayJson(
-  upstream: Response,
-  call: UpstreamCall,
-  rewriteModel: (json: string) => string,
-  secrets: () => readonly string[],
-): Promise<JsonRelay> {
+export async function relayJson(chat: ChatRequest, upstream: Response, { call, secrets }: RelayContext): Promise<RelayedDocument> {
+  const rewriteModel = modelRewriter(chat.model);
   let text: string;
   try {
     text = await upstream.text();

@@ -1,25 +1,10 @@
 import { errorBody, type GatewayError } from "../../http/errors.ts";
 import { SSE_DONE, splitEvents, sseData } from "../../http/sse.ts";
+import type { RelayContext, StreamEnd } from "../../proxy/dialect.ts";
 import { redactValue } from "../../proxy/redact.ts";
-import type { UpstreamCall } from "../../proxy/upstream-call.ts";
+import type { ChatRequest } from "./body.ts";
+import { modelRewriter } from "./model-rewrite.ts";
 import { asUsage, choicesChars, type Usage } from "./usage.ts";
-
-export type StreamEnd = "completed" | "client_aborted" | "upstream_failed";
-
-export interface StreamRelay {
-  upstreamBody: ReadableStream<Uint8Array>;
-  call: UpstreamCall;
-  rewriteModel: (json: string) => string;
-  /** False when the client did not ask for usage: the usage-only chunk we requested is dropped. */
-  forwardUsageChunk: boolean;
-  /** The credentials sent on this call, asked for only when an error event must be cleaned of them. */
-  secrets: () => readonly string[];
-  /**
-   * Called once, when the stream ends however it ends, with the upstream's usage if it sent any
-   * and the characters of generated text relayed so far (for an estimate when it did not).
-   */
-  onEnd?: (end: StreamEnd, usage: Usage | undefined, generatedChars: number) => void;
-}
 
 const encoder = new TextEncoder();
 
@@ -29,20 +14,25 @@ const encoder = new TextEncoder();
  * failure (malformed JSON, a dropped connection, a timeout) ends the stream with an error
  * event and `[DONE]`, never a torn connection.
  */
-export async function relayStream(opts: StreamRelay): Promise<ReadableStream<Uint8Array>> {
-  const { call, rewriteModel, forwardUsageChunk } = opts;
-  const reader = opts.upstreamBody.getReader();
+export async function relayStream(chat: ChatRequest, upstreamBody: ReadableStream<Uint8Array>, ctx: RelayContext, onEnd: (end: StreamEnd) => void): Promise<ReadableStream<Uint8Array>> {
+  const { call } = ctx;
+  const rewriteModel = modelRewriter(chat.model);
+  // False when the client did not ask for usage: the usage-only chunk the gateway requested is dropped.
+  const forwardUsageChunk = chat.wantsUsage;
+  const reader = upstreamBody.getReader();
   const decoder = new TextDecoder();
   let buffer = "";
   let usage: Usage | undefined;
   let generated = 0;
   let ended = false;
 
-  const end = (how: StreamEnd) => {
+  // Called once, however the stream ends (completed, cut off, client gone), with the upstream's
+  // usage if it sent any and the generated text relayed so far (for an estimate when it did not).
+  const end = () => {
     if (ended) return;
     ended = true;
     call.finish();
-    opts.onEnd?.(how, usage, generated);
+    onEnd({ usage, generatedChars: generated });
   };
 
   /** Turns upstream bytes into what the client gets; `done` once [DONE] or a fatal error passed. */
@@ -77,7 +67,7 @@ export async function relayStream(opts: StreamRelay): Promise<ReadableStream<Uin
         generated += choicesChars(parsed, "delta");
         // An upstream's error event may quote the credentials it received: never relay them.
         if ("error" in parsed) {
-          out += sseData(rewriteModel(JSON.stringify(redactValue(parsed, opts.secrets()))));
+          out += sseData(rewriteModel(JSON.stringify(redactValue(parsed, ctx.secrets()))));
           continue;
         }
       }
@@ -91,7 +81,7 @@ export async function relayStream(opts: StreamRelay): Promise<ReadableStream<Uin
   try {
     first = await reader.read();
   } catch (cause) {
-    end("upstream_failed");
+    end();
     throw call.failure(cause);
   }
   call.firstByteArrived();
@@ -109,10 +99,10 @@ export async function relayStream(opts: StreamRelay): Promise<ReadableStream<Uin
         try {
           r = await reader.read();
         } catch (cause) {
-          if (call.clientGone) return end("client_aborted");
+          if (call.clientGone) return end();
           controller.enqueue(encoder.encode(failureEvents(call.failure(cause))));
           controller.close();
-          return end("upstream_failed");
+          return end();
         }
         if (r.done) return finishEarly(controller);
         const step = translate(r.value);
@@ -124,7 +114,7 @@ export async function relayStream(opts: StreamRelay): Promise<ReadableStream<Uin
     cancel() {
       call.abortForClient();
       reader.cancel().catch(() => {});
-      end("client_aborted");
+      end();
     },
   });
 
@@ -132,12 +122,12 @@ export async function relayStream(opts: StreamRelay): Promise<ReadableStream<Uin
     // The upstream closed without [DONE]: whatever it sent is not a complete answer.
     controller.enqueue(encoder.encode(failureEvents("The upstream ended the stream before it was complete.")));
     controller.close();
-    end("upstream_failed");
+    end();
   }
 
   function closeAfterDone(controller: ReadableStreamDefaultController<Uint8Array>, failed: boolean) {
     controller.close();
-    end(failed ? "upstream_failed" : "completed");
+    end();
     if (failed) {
       call.abort();
       reader.cancel().catch(() => {});

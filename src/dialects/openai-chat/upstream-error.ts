@@ -1,16 +1,9 @@
 import { errorBody, type ErrorBody } from "../../http/errors.ts";
+import type { UpstreamErrorContext } from "../../proxy/dialect.ts";
 import { redactText } from "../../proxy/redact.ts";
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null;
 
-export interface UpstreamErrorContext {
-  /** The request used the caller's own key or upstream: its billing problems are the caller's. */
-  byok: boolean;
-  /** The model id the client asked for, for readable messages. */
-  model: string;
-  /** Credentials the gateway sent on this call (see redact.ts): never relayed back. */
-  secrets: readonly string[];
-}
 
 // How providers word "the prompt does not fit": OpenAI's code, and the phrases of OpenAI,
 // Anthropic-style, vLLM, Groq, Together and OpenRouter messages.
@@ -52,7 +45,7 @@ export function normaliseUpstreamError(status: number, text: string, ctx: Upstre
   const message = parts.message === undefined ? undefined : redactText(parts.message, ctx.secrets);
   const code = scrub(parts.code);
   const param = scrub(parts.param);
-  if (status === 402 && !ctx.byok) {
+  if (status === 402 && !ctx.ownersAccount) {
     return { status: 503, body: errorBody(503, "upstream_unavailable", `The provider serving "${ctx.model}" is temporarily unavailable. Please retry later.`) };
   }
   if (message === undefined || status < 400) {

@@ -1,10 +1,7 @@
-/** Token usage as OpenAI-compatible upstreams report it, reduced to what accounting needs. */
-export interface Usage {
-  prompt_tokens: number;
-  completion_tokens: number;
-  /** What the upstream says the request cost, in dollars (OpenRouter's `usage.cost`), if it said. */
-  cost?: number;
-}
+// Usage as OpenAI-compatible upstreams report it, read defensively into the gateway's Usage.
+import type { Usage } from "../../domain/usage.ts";
+
+export type { Usage };
 
 // The ledger's token columns are 32-bit integers that must not be negative: an upstream that
 // reports garbage must not make the usage row unwritable (and so the request unbilled).

@@ -1,26 +1,28 @@
 import { and, desc, eq, isNull, sql } from "drizzle-orm";
-import type { ApiKeyRecord } from "../../auth/identity-source.ts";
-import type { Owner } from "../../domain/caller.ts";
-import { API_KEY_PREFIX, sha256Hex } from "../../auth/hash-key.ts";
+import type { Owner } from "../../domain/owner.ts";
 import type { Db } from "../db.ts";
-import { newId, randomBase64Url } from "../ids.ts";
+import { newId } from "../ids.ts";
 import { ownedBy, ownerValues } from "../owner.ts";
 import { apiKeys } from "../schema/index.ts";
 
-/** How much of a key is kept for display: "egk_" and 8 characters of its random part. */
-export const DISPLAY_PREFIX_LENGTH = 12;
-
-export interface NewApiKey {
+/** What authentication reads for a presented key. */
+export interface ApiKeyRecord {
   id: string;
-  /** The whole key. Shown to its owner once, at creation; only its SHA-256 is stored. */
-  key: string;
+  ownerUserId: string | null;
+  ownerOrgId: string | null;
+  expiresAt: Date | null;
+  revokedAt: Date | null;
+  rpmLimit: number | null;
+  tpmLimit: number | null;
+}
+
+/** A stored key, as its creation answers it (the key itself never reaches storage). */
+export interface StoredApiKey {
+  id: string;
   prefix: string;
   name: string | null;
   createdAt: Date;
 }
-
-/** What authentication reads for a presented key (the shape IdentitySource promises). */
-export type ApiKeyLookup = ApiKeyRecord;
 
 export interface ApiKeySummary {
   id: string;
@@ -40,15 +42,17 @@ export interface CreateApiKeyInput {
   tpmLimit?: number | undefined;
 }
 
-/** Throws a foreign-key violation (23503) when the owner does not exist. */
-export async function createApiKey(db: Db, input: CreateApiKeyInput): Promise<NewApiKey> {
-  const key = API_KEY_PREFIX + randomBase64Url(32);
+/**
+ * Stores a key by its hash and display prefix (auth/api-keys.ts mints them). Throws a foreign-key
+ * violation (23503) when the owner does not exist.
+ */
+export async function insertApiKey(db: Db, input: CreateApiKeyInput & { keyHash: string; prefix: string }): Promise<StoredApiKey> {
   const [row] = await db
     .insert(apiKeys)
     .values({
       id: newId("key"),
-      keyHash: await sha256Hex(key),
-      prefix: key.slice(0, DISPLAY_PREFIX_LENGTH),
+      keyHash: input.keyHash,
+      prefix: input.prefix,
       ...ownerValues(input.owner),
       name: input.name ?? null,
       expiresAt: input.expiresAt ?? null,
@@ -57,11 +61,11 @@ export async function createApiKey(db: Db, input: CreateApiKeyInput): Promise<Ne
     })
     .returning({ id: apiKeys.id, prefix: apiKeys.prefix, name: apiKeys.name, createdAt: apiKeys.createdAt });
   if (!row) throw new Error("insert returned no row");
-  return { ...row, key };
+  return row;
 }
 
 /** The key with this hash, revoked and expired ones included (the caller decides). */
-export async function findApiKeyByHash(db: Db, hash: string): Promise<ApiKeyLookup | undefined> {
+export async function findApiKeyByHash(db: Db, hash: string): Promise<ApiKeyRecord | undefined> {
   const [row] = await db
     .select({
       id: apiKeys.id,

@@ -1,13 +1,11 @@
 // Owners' own keys for built-in providers (bring your own key). One per owner and provider; the
-// key is sealed with AAD bound to owner + provider + row id, and listings never select it.
+// key arrives sealed (credentials/byok-keys.ts) and listings never select it.
 import { and, eq, isNotNull, or } from "drizzle-orm";
 import type { Owner } from "../../domain/caller.ts";
-import { secretAad, type SecretBox } from "../../credentials/index.ts";
 import type { Db } from "../db.ts";
 import { newId } from "../ids.ts";
 import { ownedBy, ownerValues, rowOwner } from "../owner.ts";
 import { byokKeys } from "../schema/index.ts";
-import { secretHint } from "./upstreams.ts";
 
 export interface ByokSummary {
   id: string;
@@ -25,8 +23,6 @@ export interface ByokRoute {
   provider: string;
   keyEnc: string;
 }
-
-export const byokAad = (owner: Owner, id: string, provider: string) => secretAad(owner, `byok:${provider}:${id}`);
 
 const t = byokKeys;
 const summaryCols = {
@@ -49,11 +45,9 @@ const withOwner = <R extends { ownerUserId: string | null; ownerOrgId: string | 
  * replacement is a new key, so it gets a new row id (and created_at): the ciphertext was sealed
  * for that id, and the id of the old row dies with the old key.
  */
-export async function putByokKey(db: Db, box: SecretBox, owner: Owner, provider: string, apiKey: string): Promise<ByokSummary> {
-  const id = newId("byok");
+export async function putByokKey(db: Db, owner: Owner, provider: string, sealed: { id: string; keyEnc: string; keyHint: string }): Promise<ByokSummary> {
+  const { id, keyEnc, keyHint } = sealed;
   const now = new Date();
-  const keyEnc = await box.encrypt(apiKey, byokAad(owner, id, provider));
-  const keyHint = secretHint(apiKey);
   // The unique indexes are partial (one per owner column), so the conflict target names the predicate.
   const target = owner.type === "user"
     ? { target: [t.ownerUserId, t.provider], targetWhere: isNotNull(t.ownerUserId) }
@@ -90,9 +84,4 @@ export async function findByokKey(db: Db, owners: readonly Owner[], provider: st
     if (hit) return hit;
   }
   return undefined;
-}
-
-/** Throws SecretDecryptError when the value was sealed for another row, owner or provider, or tampered with. */
-export function openByokKey(box: SecretBox, row: ByokRoute): Promise<string> {
-  return box.decrypt(row.keyEnc, byokAad(row.owner, row.id, row.provider));
 }

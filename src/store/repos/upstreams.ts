@@ -1,66 +1,13 @@
-// Custom OpenAI-compatible upstreams. Secrets are sealed here, before they reach a query, with
-// AAD bound to owner + row id + field: a ciphertext copied to another row, owner or column no
-// longer opens. Listing and catalog queries never select the ciphertext columns.
+// Custom OpenAI-compatible upstreams. Secrets arrive here already sealed (credentials/upstreams.ts)
+// and leave sealed; listing and catalog queries never select the ciphertext columns.
 import { and, eq, or, type SQL } from "drizzle-orm";
-import { z } from "zod";
-import type { Owner } from "../../domain/caller.ts";
-import { secretAad, type SecretBox } from "../../credentials/index.ts";
+import { sameOwner, type Owner } from "../../domain/owner.ts";
+import { upstreamModelsSchema, type UpstreamModel } from "../../upstreams/model-meta.ts";
 import type { Db } from "../db.ts";
-import { newId } from "../ids.ts";
 import { ownedBy, ownerValues, rowOwner } from "../owner.ts";
 import { customUpstreams } from "../schema/index.ts";
 
-/** One model of a custom upstream; prices in microdollars per token (may be fractional). */
-export const upstreamModelSchema = z.object({
-  id: z.string().min(1).max(256),
-  name: z.string().max(256).optional(),
-  context_length: z.number().int().positive().optional(),
-  input_price: z.number().nonnegative().optional(),
-  output_price: z.number().nonnegative().optional(),
-});
-export const upstreamModelsSchema = z.array(upstreamModelSchema);
-export type UpstreamModel = z.output<typeof upstreamModelSchema>;
-
-// Names the gateway or its HTTP transport controls: credentials, the target, the connection, and
-// the body's framing, type and encoding, and what answer it accepts. An extra header setting one
-// would be overridden at best and break every call at worst (`expect`, `content-encoding`).
-const RESERVED_HEADERS = new Set([
-  "authorization", "cookie", "host", "connection", "keep-alive", "te", "trailer", "transfer-encoding", "upgrade",
-  "expect", "accept", "accept-encoding", "range", "http2-settings", "forwarded", "via", "max-forwards",
-]);
-const RESERVED_PREFIXES = ["content-", "proxy-", "sec-", "if-"];
-
-/** True for a (lower-case) header name an extra header may not set. */
-export const isReservedHeader = (name: string): boolean => RESERVED_HEADERS.has(name) || RESERVED_PREFIXES.some((p) => name.startsWith(p));
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-// Header values are byte strings; CR/LF/NUL would split or end a header.
-const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
-export const MAX_EXTRA_HEADERS = 32;
-
-/** Extra headers as stored (and accepted in bodies): names lower-cased, reserved ones refused. */
-export const extraHeadersSchema = z
-  .record(z.string(), z.string().max(4096).regex(HEADER_VALUE, "must not contain control characters other than tab"))
-  .superRefine((headers, ctx) => {
-    const seen = new Set<string>();
-    const names = Object.keys(headers);
-    if (names.length > MAX_EXTRA_HEADERS) ctx.addIssue({ code: "custom", message: `at most ${MAX_EXTRA_HEADERS} headers` });
-    for (const name of names) {
-      const lower = name.toLowerCase();
-      let problem: string | undefined;
-      if (!HEADER_NAME.test(name)) problem = "is not a valid header name";
-      else if (isReservedHeader(lower)) problem = "is set by the gateway or its HTTP transport and cannot be overridden";
-      else if (seen.has(lower)) problem = "appears twice (header names are case-insensitive)";
-      if (problem) ctx.addIssue({ code: "custom", message: `header "${name}" ${problem}`, path: [name] });
-      seen.add(lower);
-    }
-  })
-  .transform((headers) => Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v])));
-
-/** What responses show instead of a secret: its last four characters, unless that would reveal too much. */
-export const secretHint = (secret: string): string => (secret.length >= 12 ? `…${secret.slice(-4)}` : "…");
-
-export const upstreamApiKeyAad = (owner: Owner, id: string) => secretAad(owner, `custom_upstream:${id}:api_key`);
-export const upstreamHeadersAad = (owner: Owner, id: string) => secretAad(owner, `custom_upstream:${id}:extra_headers`);
+export type { UpstreamModel };
 
 /** A custom upstream without its secrets: what listings and responses are built from. */
 export interface UpstreamSummary {
@@ -100,24 +47,32 @@ export interface UpstreamModels {
   models: UpstreamModel[];
 }
 
-export interface NewUpstream {
+/** A key and extra headers as stored: sealed, with what responses show instead. */
+export interface SealedKey {
+  apiKeyEnc: string;
+  apiKeyHint: string;
+}
+export interface SealedHeaders {
+  extraHeadersEnc: string | null;
+  extraHeaderNames: string[];
+}
+
+export interface NewUpstreamRow extends SealedKey, SealedHeaders {
+  /** Chosen before sealing: the ciphertexts are bound to it. */
+  id: string;
   owner: Owner;
   providerId: string;
   displayName: string;
   baseUrl: string;
-  apiKey: string;
-  extraHeaders?: Record<string, string> | undefined;
   models?: UpstreamModel[] | undefined;
   enabled?: boolean | undefined;
 }
 
-/** Fields to change; absent = unchanged. `extraHeaders: null` (or `{}`) removes them all. */
-export interface UpstreamPatch {
+/** Fields to change; absent = unchanged. */
+export interface UpstreamRowPatch extends Partial<SealedKey>, Partial<SealedHeaders> {
   providerId?: string | undefined;
   displayName?: string | undefined;
   baseUrl?: string | undefined;
-  apiKey?: string | undefined;
-  extraHeaders?: Record<string, string> | null | undefined;
   models?: UpstreamModel[] | undefined;
   enabled?: boolean | undefined;
 }
@@ -149,8 +104,6 @@ function toSummary({ ownerUserId, ownerOrgId, models, ...rest }: { ownerUserId: 
   return { ...rest, owner: rowOwner({ ownerUserId, ownerOrgId }), models: parseModels(models, rest.id) };
 }
 
-const sameOwner = (a: Owner, b: Owner) => a.type === b.type && a.id === b.id;
-
 /** Rows of any of `owners`; undefined (match nothing) is handled by callers returning early. */
 const ownedByAny = (owners: readonly Owner[]): SQL | undefined => or(...owners.map((o) => ownedBy(t, o)));
 
@@ -160,28 +113,20 @@ function byOwnerOrder<R extends { owner: Owner }>(owners: readonly Owner[], rows
   return rows.sort((a, b) => rank(a.owner) - rank(b.owner));
 }
 
-/** Validated (and names lower-cased) here too, so no caller can store a header the gateway must not send. */
-async function sealHeaders(box: SecretBox, owner: Owner, id: string, input: Record<string, string> | null | undefined) {
-  const headers = extraHeadersSchema.parse(input ?? {});
-  const names = Object.keys(headers);
-  if (names.length === 0) return { extraHeadersEnc: null, extraHeaderNames: [] };
-  return { extraHeadersEnc: await box.encrypt(JSON.stringify(headers), upstreamHeadersAad(owner, id)), extraHeaderNames: names };
-}
-
 /** Throws a unique violation (23505) when the owner already has this provider_id. */
-export async function createUpstream(db: Db, box: SecretBox, input: NewUpstream): Promise<UpstreamSummary> {
-  const id = newId("ups");
+export async function insertUpstream(db: Db, input: NewUpstreamRow): Promise<UpstreamSummary> {
   const [row] = await db
     .insert(t)
     .values({
-      id,
+      id: input.id,
       ...ownerValues(input.owner),
       providerId: input.providerId,
       displayName: input.displayName,
       baseUrl: input.baseUrl,
-      apiKeyEnc: await box.encrypt(input.apiKey, upstreamApiKeyAad(input.owner, id)),
-      apiKeyHint: secretHint(input.apiKey),
-      ...(await sealHeaders(box, input.owner, id, input.extraHeaders)),
+      apiKeyEnc: input.apiKeyEnc,
+      apiKeyHint: input.apiKeyHint,
+      extraHeadersEnc: input.extraHeadersEnc,
+      extraHeaderNames: input.extraHeaderNames,
       models: input.models ?? [],
       enabled: input.enabled ?? true,
     })
@@ -219,19 +164,8 @@ export async function getSealedUpstream(db: Db, owner: Owner, id: string): Promi
   return { ...rest, owner: rowOwner({ ownerUserId, ownerOrgId }) };
 }
 
-/**
- * Changes an upstream; undefined when the owner has none with this id. `box` is needed only
- * when the patch carries a secret. Throws 23505 when a new provider_id is taken.
- */
-export async function updateUpstream(db: Db, box: SecretBox | null, owner: Owner, id: string, patch: UpstreamPatch): Promise<UpstreamSummary | undefined> {
-  const needsBox = patch.apiKey !== undefined || patch.extraHeaders !== undefined;
-  if (needsBox && !box) throw new Error("updateUpstream: sealing a secret needs a SecretBox");
-  const secrets = box && needsBox
-    ? {
-        ...(patch.apiKey !== undefined ? { apiKeyEnc: await box.encrypt(patch.apiKey, upstreamApiKeyAad(owner, id)), apiKeyHint: secretHint(patch.apiKey) } : {}),
-        ...(patch.extraHeaders !== undefined ? await sealHeaders(box, owner, id, patch.extraHeaders) : {}),
-      }
-    : {};
+/** Changes an upstream; undefined when the owner has none with this id. Throws 23505 when a new provider_id is taken. */
+export async function patchUpstream(db: Db, owner: Owner, id: string, patch: UpstreamRowPatch): Promise<UpstreamSummary | undefined> {
   const [row] = await db
     .update(t)
     .set({
@@ -240,7 +174,10 @@ export async function updateUpstream(db: Db, box: SecretBox | null, owner: Owner
       ...(patch.baseUrl !== undefined ? { baseUrl: patch.baseUrl } : {}),
       ...(patch.models !== undefined ? { models: patch.models } : {}),
       ...(patch.enabled !== undefined ? { enabled: patch.enabled } : {}),
-      ...secrets,
+      ...(patch.apiKeyEnc !== undefined ? { apiKeyEnc: patch.apiKeyEnc } : {}),
+      ...(patch.apiKeyHint !== undefined ? { apiKeyHint: patch.apiKeyHint } : {}),
+      ...(patch.extraHeadersEnc !== undefined ? { extraHeadersEnc: patch.extraHeadersEnc } : {}),
+      ...(patch.extraHeaderNames !== undefined ? { extraHeaderNames: patch.extraHeaderNames } : {}),
       updatedAt: new Date(),
     })
     .where(and(eq(t.id, id), ownedBy(t, owner)))
@@ -296,26 +233,4 @@ export async function listUpstreamModels(db: Db, owners: readonly Owner[]): Prom
     models: parseModels(models, id),
   }));
   return byOwnerOrder(owners, out);
-}
-
-const storedHeadersSchema = z.record(z.string(), z.string());
-
-/**
- * Opens an upstream's key and extra headers. Throws SecretDecryptError when a value was sealed
- * for another row or owner, was tampered with, or its key left the ring.
- */
-export async function openUpstreamSecrets(box: SecretBox, row: SealedUpstream): Promise<{ apiKey: string; extraHeaders: Record<string, string> }> {
-  const apiKey = await box.decrypt(row.apiKeyEnc, upstreamApiKeyAad(row.owner, row.id));
-  if (row.extraHeadersEnc === null) return { apiKey, extraHeaders: {} };
-  const text = await box.decrypt(row.extraHeadersEnc, upstreamHeadersAad(row.owner, row.id));
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    throw new Error(`custom upstream ${row.id} has malformed extra headers (not JSON)`);
-  }
-  // Checked like a request body, so a header that was never allowed cannot come back from storage.
-  const parsed = storedHeadersSchema.pipe(extraHeadersSchema).safeParse(raw);
-  if (!parsed.success) throw new Error(`custom upstream ${row.id} has malformed extra headers`);
-  return { apiKey, extraHeaders: parsed.data };
 }

@@ -1,6 +1,7 @@
 import { eq } from "drizzle-orm";
 import type { Db } from "../db.ts";
-import { newId, randomBase64Url } from "../ids.ts";
+import { randomBase64Url } from "../../encoding/base64.ts";
+import { newId } from "../ids.ts";
 import { users } from "../schema/index.ts";
 
 export interface User {

@@ -23,7 +23,7 @@ export async function startNode(env: Record<string, string>): Promise<NodeGatewa
   useNeonEndpoint(config);
   const store = await openNodeDb({ DATABASE_URL: config.DATABASE_URL ?? "memory://", NEON_FETCH_ENDPOINT: config.NEON_FETCH_ENDPOINT });
   const transport = createPooledFetch();
-  const gateway = createGateway({ config, db: store.db, counters: nodeCounters(config).counters, fetch: transport, document: documentFactory, hashKey: nodeHashKey, clientIp: nodeClientIp });
+  const gateway = createGateway({ config, db: store.db, counters: nodeCounters(config).counters, fetch: transport, fast: { document: documentFactory, hashKey: nodeHashKey }, clientIp: nodeClientIp });
   const server = await serveNode(gateway.fetch, 0);
   return {
     url: server.url,

@@ -11,7 +11,7 @@ import type { UsageRow } from "../../../src/store/repos/ledger.ts";
 import { createOrg } from "../../../src/store/repos/orgs.ts";
 import { createUser, deleteUser } from "../../../src/store/repos/users.ts";
 import { usageLedger } from "../../../src/store/schema/index.ts";
-import type { Logger } from "../../../src/deps.ts";
+import type { Logger } from "../../../src/domain/runtime.ts";
 import { openNeonOverPostgres, openPglite, openPostgres, type OpenDb } from "../store/databases.ts";
 import { serviceAvailable } from "../../support/services.ts";
 

@@ -1,19 +1,18 @@
 // The self-service routes for custom upstreams and BYOK keys, through a router like the
 // gateway's, with real services on PGlite and the mock LLM as the custom upstream.
-import { Router, type IRequest } from "itty-router";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { Owner } from "../../../src/domain/caller.ts";
-import { byokRoutes } from "../../../src/api/routes/byok-keys.ts";
+import type { Owner } from "../../../src/domain/owner.ts";
+import { buildRouter } from "../../../src/api/router.ts";
+import { ROUTES } from "../../../src/api/table.ts";
 import { parseConfig } from "../../../src/config/schema.ts";
-import { createApiKey } from "../../../src/store/repos/api-keys.ts";
-import { errorResponse, GatewayError } from "../../../src/http/errors.ts";
-import { createServices, type Services } from "../../../src/services.ts";
-import { upstreamRoutes } from "../../../src/api/routes/upstreams.ts";
+import { createContainer, type Container } from "../../../src/container/container.ts";
+import { createMemoryCounters } from "../../../src/counters/index.ts";
+import { createApiKey } from "../../../src/auth/api-keys.ts";
 import { mergeModels, parseModelList } from "../../../src/upstreams/probe.ts";
 import { startMockLlm, type MockLlm } from "../../support/mock-llm/index.ts";
 import { acme, alice, bob, globex, pgliteDb, ringSpec, seedOwners } from "../../support/owners.ts";
 
-const silent = { info() {}, warn() {}, error() {} };
+const silent = { info() {}, warn() {}, error: (_msg: string, fields?: Record<string, unknown>) => void unexpected.push(fields) };
 const UPSTREAM_KEY = "sk-mock-upstream-key-000042";
 const HEADER_SECRET = "team-secret-value-0007";
 
@@ -38,43 +37,26 @@ const tokens: Record<string, string> = {};
 const unexpected: unknown[] = [];
 const invalidated: Owner[] = [];
 
-function gateway(svc: Services) {
-  const u = upstreamRoutes(svc);
-  const b = byokRoutes(svc);
-  const router = Router<IRequest, []>({
-    catch: (err: unknown) => {
-      if (err instanceof GatewayError) return errorResponse(err);
-      unexpected.push(err);
-      return new Response("internal", { status: 500 });
-    },
-  });
-  router
-    .get("/v1/upstreams", u.list)
-    .post("/v1/upstreams", u.create)
-    .get("/v1/upstreams/:id", u.get)
-    .patch("/v1/upstreams/:id", u.update)
-    .delete("/v1/upstreams/:id", u.remove)
-    .post("/v1/upstreams/:id/test", u.test)
-    .post("/v1/upstreams/:id/discover", u.discover)
-    .get("/v1/byok-keys", b.list)
-    .put("/v1/byok-keys/:provider", b.put)
-    .delete("/v1/byok-keys/:provider", b.remove);
+/** The gateway's own router and route table over real services on PGlite. */
+function gateway(c: Container) {
+  const router = buildRouter(ROUTES, c);
   return async (method: string, path: string, opts: { as?: string; org?: string; body?: unknown } = {}) => {
     const headers = new Headers({ "content-type": "application/json" });
     if (opts.as) headers.set("authorization", `Bearer ${tokens[opts.as]}`);
     if (opts.org) headers.set("x-gateway-org", opts.org);
     const init: RequestInit = { method, headers, ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}) };
-    const res: Response = await router.fetch(new Request(`http://gateway${path}`, init));
+    const rc = { requestId: crypto.randomUUID(), startedAt: Date.now(), waitUntil: () => {}, onClientAbort: () => () => {}, caller: null, proxy: null, ended: null };
+    const res: Response = await router(new Request(`http://gateway${path}`, init), rc);
     const text = await res.text();
     const parsed: Answer | null = text ? JSON.parse(text) : null;
     return { status: res.status, text, body: parsed };
   };
 }
 
-function services(env: Record<string, string>): Services {
-  const svc = createServices(parseConfig(env), t.db, globalThis.fetch, silent, Date.now);
-  svc.onInvalidateOwner((o) => invalidated.push(o));
-  return svc;
+function services(env: Record<string, string>): Container {
+  const c = createContainer({ config: parseConfig(env), db: t.db, counters: createMemoryCounters(), fetch: globalThis.fetch, logger: silent, now: Date.now });
+  c.events.on("ownerChanged", (o) => void invalidated.push(o));
+  return c;
 }
 
 let call: ReturnType<typeof gateway>;

@@ -5,13 +5,15 @@ import { promisify } from "node:util";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import type { Owner } from "../../../src/domain/caller.ts";
 import type { Db } from "../../../src/store/db.ts";
-import { findByokKey, listByokKeys, openByokKey, putByokKey } from "../../../src/store/repos/byok.ts";
-import { createUpstream, findUpstreamForRoute, openUpstreamSecrets, updateUpstream, upstreamApiKeyAad, type NewUpstream } from "../../../src/store/repos/upstreams.ts";
+import { findByokKey, listByokKeys } from "../../../src/store/repos/byok.ts";
+import { findUpstreamForRoute } from "../../../src/store/repos/upstreams.ts";
 import { byokKeys, customUpstreams } from "../../../src/store/schema/index.ts";
 import { createSecretBox, type SecretBox } from "../../../src/credentials/index.ts";
 import { reencryptAll } from "../../../src/credentials/reencrypt.ts";
 import { serviceAvailable } from "../../support/services.ts";
 import { acme, alice, bob, pgliteDb, postgresDb, ring, ringSpec, seedOwners, type TestDb } from "../../support/owners.ts";
+import { openByokKey, saveByokKey } from "../../../src/credentials/byok-keys.ts";
+import { createUpstream, openUpstreamSecrets, type NewUpstream, updateUpstream, upstreamApiKeyAad } from "../../../src/credentials/upstreams.ts";
 
 const old = createSecretBox(ring("k1"));
 const rotated = createSecretBox(ring("k1", "k2"));
@@ -31,9 +33,9 @@ async function seedSecrets(db: Db, box: SecretBox = old) {
   await createUpstream(db, box, upstream(alice, "a", "sk-alice-a-0000000000", { "x-a": "alice-header" }));
   await createUpstream(db, box, upstream(alice, "b", "sk-alice-b-0000000000"));
   await createUpstream(db, box, upstream(acme, "a", "sk-acme-a-00000000000", { "x-org": "acme-header" }));
-  await putByokKey(db, box, alice, "openai", "sk-alice-byok-0000000");
-  await putByokKey(db, box, bob, "openai", "sk-bob-byok-000000000");
-  await putByokKey(db, box, acme, "groq", "gsk-acme-byok-0000000");
+  await saveByokKey(db, box, alice, "openai", "sk-alice-byok-0000000");
+  await saveByokKey(db, box, bob, "openai", "sk-bob-byok-000000000");
+  await saveByokKey(db, box, acme, "groq", "gsk-acme-byok-0000000");
 }
 
 async function allCiphertexts(db: Db): Promise<string[]> {
@@ -90,7 +92,7 @@ describe("reencryptAll", () => {
         }
         if (plain === "sk-bob-byok-000000000") {
           raced++;
-          await putByokKey(t.db, rotated, bob, "openai", "sk-bob-new-0000000000");
+          await saveByokKey(t.db, rotated, bob, "openai", "sk-bob-new-0000000000");
         }
         return plain;
       },
@@ -105,7 +107,7 @@ describe("reencryptAll", () => {
   });
 
   it("reports values it cannot open (key gone from the ring) without secrets, and re-seals the rest", async () => {
-    await putByokKey(t.db, createSecretBox(ring("lost")), acme, "together", "tgp-lost-key-000000000");
+    await saveByokKey(t.db, createSecretBox(ring("lost")), acme, "together", "tgp-lost-key-000000000");
     const result = await reencryptAll(t.db, rotated);
     expect(result).toMatchObject({ upstreamKeys: 3, upstreamHeaders: 2, byokKeys: 3 });
     expect(result.failures).toHaveLength(1);

@@ -2,11 +2,13 @@
 // the row, owner and column it was sealed for.
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { findByokKey, openByokKey, putByokKey } from "../../../src/store/repos/byok.ts";
-import { createUpstream, findUpstreamForRoute, openUpstreamSecrets, upstreamHeadersAad, type NewUpstream } from "../../../src/store/repos/upstreams.ts";
+import { findByokKey } from "../../../src/store/repos/byok.ts";
+import { findUpstreamForRoute } from "../../../src/store/repos/upstreams.ts";
 import { byokKeys, customUpstreams } from "../../../src/store/schema/index.ts";
 import { createSecretBox, SecretDecryptError } from "../../../src/credentials/index.ts";
 import { acme, alice, bob, pgliteDb, ring, seedOwners } from "../../support/owners.ts";
+import { openByokKey, saveByokKey } from "../../../src/credentials/byok-keys.ts";
+import { createUpstream, openUpstreamSecrets, type NewUpstream, upstreamHeadersAad } from "../../../src/credentials/upstreams.ts";
 
 const box = createSecretBox(ring("k1"));
 const API_KEY = "sk-very-secret-upstream-key-0001";
@@ -39,7 +41,7 @@ async function route(owner: typeof alice, providerId: string) {
 describe("secrets at rest", () => {
   it("stores no plaintext: raw rows hold only v1.<keyId>… ciphertexts and hints", async () => {
     await createUpstream(t.db, box, upstream({ providerId: "raw" }));
-    await putByokKey(t.db, box, alice, "openai", BYOK_KEY);
+    await saveByokKey(t.db, box, alice, "openai", BYOK_KEY);
     const raw = JSON.stringify([
       ...(await t.client.query("select * from custom_upstreams")).rows,
       ...(await t.client.query("select * from byok_keys")).rows,
@@ -77,8 +79,8 @@ describe("secrets at rest", () => {
   });
 
   it("a BYOK key copied to another owner or provider does not open", async () => {
-    await putByokKey(t.db, box, bob, "openai", "sk-bob-byok-000000000");
-    await putByokKey(t.db, box, alice, "groq", "gsk-alice-0000000000");
+    await saveByokKey(t.db, box, bob, "openai", "sk-bob-byok-000000000");
+    await saveByokKey(t.db, box, alice, "groq", "gsk-alice-0000000000");
     const aliceOpenai = (await findByokKey(t.db, [alice], "openai"))!;
     await t.db.update(byokKeys).set({ keyEnc: aliceOpenai.keyEnc }).where(eq(byokKeys.ownerUserId, bob.id));
     await expect(openByokKey(box, (await findByokKey(t.db, [bob], "openai"))!)).rejects.toBeInstanceOf(SecretDecryptError);

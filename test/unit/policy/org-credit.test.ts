@@ -1,7 +1,7 @@
 // Organization allow-lists and the credit check, on an in-process PGlite: what they refuse and
 // with which message, and that a warm cache answers without the database.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ResolvedModel } from "../../../src/routing/resolve.ts";
+import type { UpstreamTarget } from "../../../src/domain/target.ts";
 import { addCredit } from "../../../src/store/repos/credit.ts";
 import { recordUsage } from "../../../src/store/repos/ledger.ts";
 import { createOrg, putOrgSettings } from "../../../src/store/repos/orgs.ts";
@@ -143,18 +143,16 @@ describe("policy caches on a database", () => {
 });
 
 describe("which requests need credit", () => {
-  const route = (over: Partial<ResolvedModel>): ResolvedModel => ({
+  const route = (over: Partial<UpstreamTarget>): UpstreamTarget => ({
+    model: "openai/m",
     providerId: "openai",
     kind: "builtin",
     baseUrl: "http://x/v1",
     apiKey: "k",
     extraHeaders: {},
     upstreamModel: "m",
-    byok: false,
-    pricing: { inputPerMillion: 150_000, outputPerMillion: 600_000 },
-    free: false,
-    passthrough: false,
-    entry: undefined,
+    charge: { kind: "catalog", pricing: { inputPerMillion: 150_000, outputPerMillion: 600_000 } },
+    contextLength: null,
     guarded: false,
     ...over,
   });
@@ -163,9 +161,9 @@ describe("which requests need credit", () => {
   // serve the operator's key without credit (the catalog rule, README).
   it("every model on the operator's key that is not marked free", () => {
     expect(needsCredit(route({}))).toBe(true);
-    expect(needsCredit(route({ byok: true }))).toBe(false);
-    expect(needsCredit(route({ free: true }))).toBe(false);
-    expect(needsCredit(route({ pricing: null, passthrough: true }))).toBe(true);
-    expect(needsCredit(route({ pricing: { inputPerMillion: 0, outputPerMillion: 0 } }))).toBe(true);
+    expect(needsCredit(route({ charge: { kind: "owner" } }))).toBe(false);
+    expect(needsCredit(route({ charge: { kind: "free" } }))).toBe(false);
+    expect(needsCredit(route({ charge: { kind: "passthrough" } }))).toBe(true);
+    expect(needsCredit(route({ charge: { kind: "catalog", pricing: { inputPerMillion: 0, outputPerMillion: 0 } } }))).toBe(true);
   });
 });

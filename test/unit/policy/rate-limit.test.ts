@@ -2,7 +2,7 @@
 // in test/limits-e2e.test.ts): anonymous per-IP and shared quotas, per-key RPM and TPM, the
 // 429 headers, and what an outage of the counter store does.
 import { describe, expect, it, vi } from "vitest";
-import type { Logger } from "../../../src/deps.ts";
+import type { Logger } from "../../../src/domain/runtime.ts";
 import { GatewayError } from "../../../src/http/errors.ts";
 import { withBreaker } from "../../../src/counters/breaker.ts";
 import { CounterStoreError, createMemoryCounters, type CounterStore } from "../../../src/counters/index.ts";

@@ -2,25 +2,16 @@
 // neon-http (the edge, through the Neon stand-in) and node-postgres (when PostgreSQL is up).
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { deleteByokKey, findByokKey, listByokKeys, openByokKey, putByokKey } from "../../../src/store/repos/byok.ts";
-import {
-  createUpstream,
-  deleteUpstream,
-  findUpstreamForRoute,
-  getUpstream,
-  listUpstreamModels,
-  listUpstreams,
-  locateUpstream,
-  openUpstreamSecrets,
-  updateUpstream,
-  type NewUpstream,
-} from "../../../src/store/repos/upstreams.ts";
+import { deleteByokKey, findByokKey, listByokKeys } from "../../../src/store/repos/byok.ts";
+import { deleteUpstream, findUpstreamForRoute, getUpstream, listUpstreamModels, listUpstreams, locateUpstream } from "../../../src/store/repos/upstreams.ts";
 import { deleteUser } from "../../../src/store/repos/users.ts";
 import { customUpstreams } from "../../../src/store/schema/index.ts";
 import { sqlState, UNIQUE_VIOLATION } from "../../../src/store/pg-error.ts";
 import { createSecretBox } from "../../../src/credentials/index.ts";
 import { serviceAvailable } from "../../support/services.ts";
 import { acme, alice, bob, neonDb, pgliteDb, postgresDb, ring, seedOwners, type TestDb } from "../../support/owners.ts";
+import { openByokKey, saveByokKey } from "../../../src/credentials/byok-keys.ts";
+import { createUpstream, openUpstreamSecrets, type NewUpstream, updateUpstream } from "../../../src/credentials/upstreams.ts";
 
 const box = createSecretBox(ring("k1"));
 const pgUp = await serviceAvailable("postgres");
@@ -157,14 +148,14 @@ describe.each(drivers)("repositories on %s", (name, open) => {
   });
 
   it.skipIf(skip)("keeps one BYOK key per owner and provider; a replacement is a new row", async () => {
-    const first = await putByokKey(t.db, box, alice, "openai", "sk-alice-first-000000");
+    const first = await saveByokKey(t.db, box, alice, "openai", "sk-alice-first-000000");
     expect(first).toMatchObject({ owner: alice, provider: "openai", keyHint: "…0000" });
     expect(first).not.toHaveProperty("keyEnc");
-    const replaced = await putByokKey(t.db, box, alice, "openai", "sk-alice-second-11111");
+    const replaced = await saveByokKey(t.db, box, alice, "openai", "sk-alice-second-11111");
     expect(replaced.id).not.toBe(first.id);
-    await putByokKey(t.db, box, acme, "openai", "sk-acme-00000000000000");
-    await putByokKey(t.db, box, acme, "openai", "sk-acme-11111111111111");
-    await putByokKey(t.db, box, alice, "groq", "gsk-alice-0000000000");
+    await saveByokKey(t.db, box, acme, "openai", "sk-acme-00000000000000");
+    await saveByokKey(t.db, box, acme, "openai", "sk-acme-11111111111111");
+    await saveByokKey(t.db, box, alice, "groq", "gsk-alice-0000000000");
 
     const mine = await listByokKeys(t.db, alice);
     expect(mine.map((k) => [k.provider, k.keyHint])).toEqual([["groq", "…0000"], ["openai", "…1111"]]);
@@ -190,7 +181,7 @@ describe.each(drivers)("repositories on %s", (name, open) => {
     const carol = { type: "user", id: "u-carol" } as const;
     await createUser(t.db, { id: carol.id });
     await createUpstream(t.db, box, upstream({ owner: carol, providerId: "carol" }));
-    await putByokKey(t.db, box, carol, "openai", "sk-carol-000000000000");
+    await saveByokKey(t.db, box, carol, "openai", "sk-carol-000000000000");
     expect(await deleteUser(t.db, carol.id)).toBe(true);
     expect(await listUpstreams(t.db, [carol])).toEqual([]);
     expect(await listByokKeys(t.db, carol)).toEqual([]);

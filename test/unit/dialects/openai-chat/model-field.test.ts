@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { parseChatBody } from "../../../../src/dialects/openai-chat/body.ts";
 import { modelValueSpan } from "../../../../src/dialects/openai-chat/model-field.ts";
 import { modelRewriter } from "../../../../src/dialects/openai-chat/model-rewrite.ts";
-import { upstreamBody } from "../../../../src/dialects/openai-chat/upstream-request.ts";
+import { upstreamBody } from "../../../../src/dialects/openai-chat/upstream-body.ts";
 
 const route = (upstreamModel: string) => ({ upstreamModel });
 const hi = [{ role: "user", content: "hi" }];

@@ -4,8 +4,8 @@
 import { describe, expect, it } from "vitest";
 import { normaliseUpstreamError } from "../../../../src/dialects/openai-chat/upstream-error.ts";
 
-const operator = { byok: false, model: "openai/gpt-4o", secrets: [] };
-const own = { byok: true, model: "openai/gpt-4o", secrets: [] };
+const operator = { ownersAccount: false, model: "openai/gpt-4o", secrets: [] };
+const own = { ownersAccount: true, model: "openai/gpt-4o", secrets: [] };
 const body = (error: Record<string, unknown>) => JSON.stringify({ error });
 
 describe("upstream errors", () => {

@@ -17,3 +17,16 @@ export function copyAllowedHeaders(from: Headers, to: Record<string, string>): v
     }
   }
 }
+
+// Model ids are partly client-named (`<provider_id>/<anything>`): one that a header cannot carry
+// as it is (non-ASCII) is sent percent-encoded rather than failing the request. Ids are checked
+// when they come in (routing/model-id.ts); should one slip through unencodable, the header says so.
+const HEADER_SAFE = /^[\x20-\x7e]*$/;
+export function headerSafe(v: string): string {
+  if (HEADER_SAFE.test(v)) return v;
+  try {
+    return encodeURIComponent(v);
+  } catch {
+    return "invalid";
+  }
+}

@@ -30,3 +30,6 @@ export function base64UrlToBytes(text: string): Uint8Array<ArrayBuffer> | null {
   if (!/^[A-Za-z0-9_-]*$/.test(text)) return null;
   return base64ToBytes(text.replace(/-/g, "+").replace(/_/g, "/"));
 }
+
+/** `n` random bytes as unpadded base64url (Web Crypto). */
+export const randomBase64Url = (n: number): string => bytesToBase64Url(crypto.getRandomValues(new Uint8Array(n)));

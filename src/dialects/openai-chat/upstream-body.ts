@@ -1,14 +1,12 @@
 import type { ChatRequest } from "./body.ts";
 import { modelValueSpan, spliceSpan } from "./model-field.ts";
-import { UPSTREAM_ABORT, type UpstreamInit } from "../../deps.ts";
-import type { ResolvedModel } from "../../routing/resolve.ts";
-import type { UpstreamCall } from "../../proxy/upstream-call.ts";
+import type { UpstreamTarget } from "../../domain/target.ts";
 
 /**
  * The body the upstream receives: the client's own, with `model` rewritten to the upstream's
  * id and, for streams, usage reporting switched on so the gateway can account for it.
  */
-export function upstreamBody(chat: ChatRequest, route: Pick<ResolvedModel, "upstreamModel">): string {
+export function upstreamBody(chat: ChatRequest, route: Pick<UpstreamTarget, "upstreamModel">): string {
   if (!chat.stream) {
     const spliced = spliceModel(chat.text, chat.model, route.upstreamModel);
     if (spliced !== null) return spliced;
@@ -42,21 +40,11 @@ function spliceModel(text: string, from: string, to: string): string | null {
 }
 
 /** A plain record rather than Headers: transports can use it as-is. */
-export function upstreamHeaders(route: ResolvedModel, stream: boolean): Record<string, string> {
+export function upstreamHeaders(route: Pick<UpstreamTarget, "apiKey" | "extraHeaders">, stream: boolean): Record<string, string> {
   return {
     ...route.extraHeaders,
     authorization: `Bearer ${route.apiKey}`,
     "content-type": "application/json",
     accept: stream ? "text/event-stream" : "application/json",
   };
-}
-
-/**
- * The RequestInit of one upstream call: the stop hook for a transport that takes it, else an
- * AbortSignal (some fetch implementations copy the init, so the signal is a plain property).
- */
-export function upstreamInit(headers: Record<string, string>, body: string, call: UpstreamCall, takesStopHook: boolean): UpstreamInit {
-  return takesStopHook
-    ? { method: "POST", headers, body, redirect: "manual", [UPSTREAM_ABORT]: call.onAbort }
-    : { method: "POST", headers, body, redirect: "manual", signal: call.signal };
 }

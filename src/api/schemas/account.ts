@@ -1,0 +1,46 @@
+// Answers and bodies of the caller's own account routes: usage, API keys, BYOK keys, org settings.
+import { z } from "zod";
+import { orgSettingsSchema } from "../../store/repos/orgs.ts";
+import { nullableTimestamp, ownerSchema, timestamp } from "./common.ts";
+import { ownerRef } from "./upstreams.ts";
+
+const totals = z.object({ requests: z.number().int(), prompt_tokens: z.number().int(), completion_tokens: z.number().int(), cost_microdollars: z.number().int() });
+
+export const usageReport = z.object({
+  object: z.literal("usage"),
+  owner: ownerSchema,
+  since: timestamp,
+  balance_microdollars: z.number().int(),
+  total: totals,
+  by_model: z.array(totals.extend({ model: z.string() })),
+  by_day: z.array(totals.extend({ day: z.string().describe("YYYY-MM-DD, UTC") })),
+});
+
+export const usageQuery = z.object({
+  since: z.string().optional().describe("ISO 8601 date or date-time"),
+  days: z.number().int().min(1).max(366).optional().describe("the last N days (default 30)"),
+});
+
+const apiKeyFields = { id: z.string(), prefix: z.string(), name: z.string().nullable(), created_at: timestamp };
+
+export const apiKeyView = z.object({ ...apiKeyFields, last_used_at: nullableTimestamp, expires_at: nullableTimestamp, revoked_at: nullableTimestamp });
+export const apiKeyList = z.object({ object: z.literal("list"), data: z.array(apiKeyView) });
+/** The only answer that ever holds a key's plaintext. */
+export const createdApiKey = z.object({ ...apiKeyFields, key: z.string().describe("shown once"), expires_at: nullableTimestamp });
+
+export const createApiKeyBody = z
+  .object({
+    name: z.string().max(200).optional(),
+    expires_at: z.iso.datetime({ offset: true }).optional(),
+    // As for custom upstreams: absent = the acting owner; an organization needs its admin role.
+    owner: ownerRef.optional(),
+  })
+  .strict();
+
+export const byokKeyView = z.object({ object: z.literal("byok_key"), provider: z.string(), owner: ownerSchema, api_key_hint: z.string(), created_at: timestamp, updated_at: timestamp });
+export const byokKeyList = z.object({ object: z.literal("list"), data: z.array(byokKeyView) });
+// `owner` as for custom upstreams: absent = the acting owner; an organization needs its admin role.
+export const putByokKeyBody = z.object({ api_key: z.string().min(1).max(4096), owner: ownerRef.optional() }).strict();
+
+// Unknown keys are refused rather than silently dropped: a typo must not look like a policy.
+export const orgSettingsBody = orgSettingsSchema.strict();

@@ -1,0 +1,22 @@
+// Which failures of one candidate let the request move on to the next (before the first byte has
+// reached the client; after it, nothing fails over). A request that is itself wrong (other 4xx)
+// would fail the same way everywhere, so it is answered at once.
+
+/** Upstream statuses that say "not now, not here": worth another candidate. */
+const RETRIABLE_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
+
+export interface FailedAnswer {
+  /** The upstream's own status, when it answered one. */
+  upstreamStatus: number | null;
+  /** The gateway's error code for it (context_length_exceeded, upstream_timeout, …). */
+  code: string;
+  /** Served on the operator's key (a 402 there is the operator's account, not the request). */
+  operatorsKey: boolean;
+}
+
+export function failsOver(f: FailedAnswer): boolean {
+  if (f.upstreamStatus === null) return true; // unreachable, timed out, broke before its first byte
+  if (RETRIABLE_STATUSES.has(f.upstreamStatus)) return true;
+  if (f.upstreamStatus === 402) return f.operatorsKey;
+  return f.code === "context_length_exceeded";
+}
