@@ -83,6 +83,12 @@ export const envSchema = z.object({
   GATEWAY_MAX_BODY_BYTES: intWithDefault(4 * 1024 * 1024, 1024),
   GATEWAY_FIRST_BYTE_TIMEOUT_MS: intWithDefault(60_000, 1),
   GATEWAY_TOTAL_TIMEOUT_MS: intWithDefault(600_000, 1),
+  /** Between chunks once an answer has started: a stalled stream is ended rather than held open. */
+  GATEWAY_IDLE_TIMEOUT_MS: intWithDefault(60_000, 1),
+  /** Upstream calls per request at most, over every retry and fallback. */
+  GATEWAY_MAX_ATTEMPTS: intWithDefault(5, 1),
+  /** The longest upstream retry-after the gateway waits out before retrying; longer moves on. */
+  GATEWAY_RETRY_AFTER_CAP_MS: intWithDefault(10_000, 0),
   // Rate limits (src/policy/rate-limit.ts). Anonymous callers may use free models only, limited
   // per client IP and, all of them together, by one anonymous quota; 0 closes anonymous access.
   GATEWAY_ANON_IP_LIMIT: intWithDefault(200, 0),

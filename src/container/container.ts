@@ -23,6 +23,9 @@ import type { Db } from "../store/db.ts";
 import { orgsOfUser } from "../store/repos/orgs.ts";
 import { consoleLogger, type GatewayDeps } from "./deps.ts";
 
+/** Retries of one target: waits drawn up to 250 ms, doubling per try, at most 4 s. */
+const BACKOFF = { baseMs: 250, maxMs: 4_000 };
+
 export interface Container {
   config: Config;
   db: Db;
@@ -75,7 +78,11 @@ export function createContainer(deps: GatewayDeps): Container {
     admit: (a) => policy.admit(a),
     now,
     firstByteTimeoutMs: config.GATEWAY_FIRST_BYTE_TIMEOUT_MS,
+    idleTimeoutMs: config.GATEWAY_IDLE_TIMEOUT_MS,
     totalTimeoutMs: config.GATEWAY_TOTAL_TIMEOUT_MS,
+    maxAttempts: config.GATEWAY_MAX_ATTEMPTS,
+    backoff: { ...BACKOFF, retryAfterCapMs: config.GATEWAY_RETRY_AFTER_CAP_MS, random: Math.random },
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     defaultCompletionTokens: config.GATEWAY_ESTIMATE_COMPLETION_TOKENS,
   });
 

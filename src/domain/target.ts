@@ -17,6 +17,14 @@ export type Charge =
   /** The operator's key for an unpriced model (opted into): the upstream's reported cost. */
   | { kind: "passthrough" };
 
+/** How often one target is tried before the request moves on (a route sets it; default once). */
+export interface RetryPolicy {
+  /** Tries in all, the first included (1 = no retry). */
+  attempts: number;
+  /** Upstream statuses worth another try; null = every one that fails over. Unreachable and timed-out calls are always retried. */
+  onStatus: readonly number[] | null;
+}
+
 /** One candidate upstream for a request: what routing resolves a model id to. */
 export interface UpstreamTarget {
   /** The model id this target answers for, as the client (or a route) named it. */
@@ -37,6 +45,10 @@ export interface UpstreamTarget {
   contextLength: number | null;
   /** A user-supplied base URL: every call goes through the SSRF-guarded transport. */
   guarded: boolean;
+  /** Null: tried once. */
+  retry: RetryPolicy | null;
+  /** Where this target's error rate is counted (a route's failover), or null when it is not. */
+  health: string | null;
 }
 
 /** Served on the owner's own provider account (BYOK or custom upstream). */

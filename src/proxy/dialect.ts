@@ -8,14 +8,18 @@ import type { UpstreamCall } from "./upstream-call.ts";
 
 /** What every dialect's parsed request tells the proxy. */
 export interface DialectRequest {
-  /** The model id the client named; responses carry it back. */
+  /** The model id the client named first. */
   model: string;
+  /** Every model id the client named, in order (request-level fallbacks). */
+  models: readonly string[];
   stream: boolean;
 }
 
 /** What a relay needs about the attempt it relays. */
 export interface RelayContext {
   call: UpstreamCall;
+  /** The model id responses carry back: the one the client named for the target that answers. */
+  clientModel: string;
   /** The credentials sent on this attempt, asked for only when an error must be cleaned of them. */
   secrets: () => readonly string[];
 }

@@ -12,6 +12,8 @@ export interface FailedAnswer {
   code: string;
   /** Served on the operator's key (a 402 there is the operator's account, not the request). */
   operatorsKey: boolean;
+  /** The upstream's retry-after, when it sent one. */
+  retryAfter: string | null;
 }
 
 export function failsOver(f: FailedAnswer): boolean {

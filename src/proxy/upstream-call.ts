@@ -2,30 +2,46 @@ import type { ClientAbortHook } from "../http/context.ts";
 import { GatewayError } from "../http/errors.ts";
 import { Stopper } from "../http/stopper.ts";
 
-export type TimeoutKind = "first_byte" | "total";
+export type TimeoutKind = "first_byte" | "idle" | "total";
+
+/** The deadlines of one upstream call (ms). */
+export interface CallLimits {
+  /** Until the first byte (headers; a stream's first chunk). */
+  firstByteMs: number;
+  /** Between chunks once the answer has started: a stalled stream must not hold its connection. */
+  idleMs: number;
+  /** For the whole call. */
+  totalMs: number;
+}
 
 /**
- * The lifetime of one upstream request, stopped by the client's disconnect, the first-byte timer
- * or the total timer; whoever stops it first names the reason. The transport learns of the stop
+ * The lifetime of one upstream request, stopped by the client's disconnect, the first-byte, idle
+ * or total deadline; whoever stops it first names the reason. The transport learns of the stop
  * through `onAbort` when it takes that hook (UPSTREAM_ABORT, see fetch-like.ts), else through `signal`,
  * an AbortSignal built only when something asks for it.
  */
 export class UpstreamCall {
   timedOut: TimeoutKind | null = null;
   clientGone = false;
-  // One timer per call (timers cost on the hot path). It is set for the first-byte deadline;
-  // if the first byte came in time it re-arms itself for the rest of the total when it fires.
+  // One timer per call (timers cost on the hot path), never reset per chunk: it is set for the
+  // nearest deadline, and when it fires it checks what actually happened (first byte, last chunk)
+  // and re-arms itself for the next deadline that still stands.
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly started: number;
   private readonly deadline: number;
+  readonly #limits: CallLimits;
   #firstByte = false;
+  #lastChunk = 0;
   private stopListening: () => void = () => {};
   readonly #stopper = new Stopper();
   /** The stop hook for transports: a listener runs once if the call is stopped. */
   readonly onAbort = this.#stopper.hook;
 
-  constructor(firstByteMs: number, totalMs: number, onClientAbort?: ClientAbortHook) {
-    this.deadline = Date.now() + totalMs;
-    this.timer = setTimeout(() => this.#expire(), Math.min(firstByteMs, totalMs));
+  constructor(limits: CallLimits, onClientAbort?: ClientAbortHook) {
+    this.#limits = limits;
+    this.started = Date.now();
+    this.deadline = this.started + limits.totalMs;
+    this.timer = setTimeout(() => this.#expire(), Math.min(limits.firstByteMs, limits.idleMs, limits.totalMs));
     if (onClientAbort) this.stopListening = onClientAbort(() => this.abortForClient());
   }
 
@@ -41,13 +57,27 @@ export class UpstreamCall {
 
   firstByteArrived(): void {
     this.#firstByte = true;
+    this.#lastChunk = Date.now();
+  }
+
+  /** A piece of the answer arrived: the idle deadline starts again (read when the timer fires). */
+  chunkArrived(): void {
+    this.#lastChunk = Date.now();
   }
 
   #expire(): void {
-    const left = this.deadline - Date.now();
-    if (!this.#firstByte) return this.timeout(left <= 0 ? "total" : "first_byte");
+    const now = Date.now();
+    const left = this.deadline - now;
     if (left <= 0) return this.timeout("total");
-    this.timer = setTimeout(() => this.#expire(), left);
+    let next: number;
+    if (!this.#firstByte) {
+      next = this.started + this.#limits.firstByteMs - now;
+      if (next <= 0) return this.timeout("first_byte");
+    } else {
+      next = this.#lastChunk + this.#limits.idleMs - now;
+      if (next <= 0) return this.timeout("idle");
+    }
+    this.timer = setTimeout(() => this.#expire(), Math.min(next, left));
   }
 
   /** The client went away: stop paying for tokens nobody will read. */
@@ -67,6 +97,9 @@ export class UpstreamCall {
   failure(cause: unknown): GatewayError {
     if (this.timedOut === "first_byte") {
       return new GatewayError(504, "upstream_timeout", "The upstream did not start answering in time.");
+    }
+    if (this.timedOut === "idle") {
+      return new GatewayError(504, "upstream_timeout", `The upstream stopped sending for more than ${Math.round(this.#limits.idleMs / 1000)} s.`);
     }
     if (this.timedOut === "total") {
       return new GatewayError(504, "upstream_timeout", "The upstream did not finish answering in time.");

@@ -38,5 +38,7 @@ export function catalogTarget(model: string, upstreamModel: string, entry: Catal
     charge,
     contextLength: entry?.contextLength ?? null,
     guarded: false,
+    retry: null,
+    health: null,
   };
 }

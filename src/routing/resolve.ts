@@ -57,6 +57,8 @@ export async function resolveTargets(model: string, caller: Caller, src: TargetS
         charge: { kind: "owner" },
         contextLength: entry?.contextLength ?? null,
         guarded: false,
+        retry: null,
+        health: null,
       },
     ];
   }
@@ -79,5 +81,7 @@ function customTarget(model: string, providerId: string, upstreamModel: string, 
     charge: { kind: "owner" },
     contextLength: meta?.context_length ?? null,
     guarded: true,
+    retry: null,
+    health: null,
   };
 }

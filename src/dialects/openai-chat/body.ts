@@ -10,13 +10,37 @@ export interface ChatRequest {
   raw: Record<string, unknown>;
   /** The body exactly as received. */
   text: string;
+  /** The model the client named first: `model`, else the first of `models`. */
   model: string;
+  /**
+   * Every model id the client named, in order: `model`, then the request-level fallbacks of
+   * `models` (OpenRouter's convention). The gateway consumes `models`; it is never forwarded.
+   */
+  models: readonly string[];
   stream: boolean;
   /** The client asked for the usage chunk itself (stream_options.include_usage). */
   wantsUsage: boolean;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** Request-level fallbacks at most: each is tried in turn, so a long list is a long wait. */
+export const MAX_MODELS = 8;
+
+/** `model` and `models` as candidates in order, each checked like `model`, without repeats. */
+function candidates(model: unknown, models: unknown): string[] {
+  const out: string[] = [];
+  if (model !== undefined || models === undefined) out.push(checkModelId(model, "model"));
+  if (models === undefined) return out;
+  if (!Array.isArray(models) || models.length === 0 || models.length > MAX_MODELS) {
+    throw new GatewayError(400, "invalid_model", `\`models\` must be an array of 1 to ${MAX_MODELS} model ids.`, "models");
+  }
+  for (const m of models) {
+    const id = checkModelId(m, "models");
+    if (!out.includes(id)) out.push(id);
+  }
+  return out;
+}
 
 // Hand-written rather than zod: this runs on every request and checks a handful of fields.
 // Everything that can make a request unservable or unaccountable is refused here, before any
@@ -30,8 +54,8 @@ export function parseChatBody(text: string): ChatRequest {
   }
   if (!isObject(raw)) throw new GatewayError(400, "invalid_body", "Request body must be a JSON object.");
   if (nestedDeeperThan(text, MAX_JSON_DEPTH)) throw tooDeep();
-  const { model, messages, stream, stream_options } = raw;
-  const id = checkModelId(model, "model");
+  const { model, models, messages, stream, stream_options } = raw;
+  const ids = candidates(model, models);
   if (!Array.isArray(messages) || messages.length === 0) {
     throw new GatewayError(400, "invalid_body", "`messages` is required and must be a non-empty array.", "messages");
   }
@@ -41,5 +65,5 @@ export function parseChatBody(text: string): ChatRequest {
   if (stream_options !== undefined && stream_options !== null && !isObject(stream_options)) {
     throw new GatewayError(400, "invalid_body", "`stream_options` must be an object.", "stream_options");
   }
-  return { raw, text, model: id, stream: stream === true, wantsUsage: isObject(stream_options) && stream_options.include_usage === true };
+  return { raw, text, model: ids[0]!, models: ids, stream: stream === true, wantsUsage: isObject(stream_options) && stream_options.include_usage === true };
 }

@@ -9,8 +9,9 @@ import { asUsage, choicesChars } from "./usage.ts";
  * Reads a whole non-streaming answer (it is one JSON document, so there is nothing to relay
  * early), checks it is JSON, and rewrites its model id without re-serialising it.
  */
-export async function relayJson(chat: ChatRequest, upstream: Response, { call, secrets }: RelayContext): Promise<RelayedDocument> {
-  const rewriteModel = modelRewriter(chat.model);
+export async function relayJson(_chat: ChatRequest, upstream: Response, ctx: RelayContext): Promise<RelayedDocument> {
+  const { call, secrets } = ctx;
+  const rewriteModel = modelRewriter(ctx.clientModel);
   let text: string;
   try {
     text = await upstream.text();

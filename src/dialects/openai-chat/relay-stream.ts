@@ -16,7 +16,7 @@ const encoder = new TextEncoder();
  */
 export async function relayStream(chat: ChatRequest, upstreamBody: ReadableStream<Uint8Array>, ctx: RelayContext, onEnd: (end: StreamEnd) => void): Promise<ReadableStream<Uint8Array>> {
   const { call } = ctx;
-  const rewriteModel = modelRewriter(chat.model);
+  const rewriteModel = modelRewriter(ctx.clientModel);
   // False when the client did not ask for usage: the usage-only chunk the gateway requested is dropped.
   const forwardUsageChunk = chat.wantsUsage;
   const reader = upstreamBody.getReader();
@@ -98,6 +98,7 @@ export async function relayStream(chat: ChatRequest, upstreamBody: ReadableStrea
         let r: ReadableStreamReadResult<Uint8Array>;
         try {
           r = await reader.read();
+          call.chunkArrived();
         } catch (cause) {
           if (call.clientGone) return end();
           controller.enqueue(encoder.encode(failureEvents(call.failure(cause))));

@@ -4,14 +4,18 @@ import type { UpstreamTarget } from "../../domain/target.ts";
 
 /**
  * The body the upstream receives: the client's own, with `model` rewritten to the upstream's
- * id and, for streams, usage reporting switched on so the gateway can account for it.
+ * id, `models` removed and, for streams, usage reporting switched on so the gateway can account
+ * for it.
  */
 export function upstreamBody(chat: ChatRequest, route: Pick<UpstreamTarget, "upstreamModel">): string {
-  if (!chat.stream) {
+  // `models` is the gateway's to consume: a body that has it is written anew, without it.
+  const consumed = chat.raw.models !== undefined;
+  if (!chat.stream && !consumed) {
     const spliced = spliceModel(chat.text, chat.model, route.upstreamModel);
     if (spliced !== null) return spliced;
   }
-  const out: Record<string, unknown> = { ...chat.raw, model: route.upstreamModel };
+  const { models: _fallbacks, ...forwarded } = chat.raw;
+  const out: Record<string, unknown> = { ...forwarded, model: route.upstreamModel };
   if (chat.stream) {
     const given = chat.raw.stream_options;
     out.stream_options = typeof given === "object" && given !== null ? { ...given, include_usage: true } : { include_usage: true };

@@ -25,6 +25,8 @@ const target = (providerId: string, over: Partial<UpstreamTarget> = {}): Upstrea
   charge: { kind: "owner" },
   contextLength: null,
   guarded: false,
+  retry: null,
+  health: null,
   ...over,
 });
 
@@ -67,6 +69,7 @@ function transport(answers: Record<string, () => Response | Promise<Response>>) 
 function setUp(answers: Record<string, () => Response | Promise<Response>>, admit: (a: AdmitRequest) => Promise<Admission> = async () => ({ owner: { type: "user", id: "u1" }, rate: UNLIMITED })) {
   const t = transport(answers);
   const admitted: AdmitRequest[] = [];
+  const sleeps: number[] = [];
   const forward = forwarder({
     fetch: t.fetch,
     ssrf: { trustedHosts: new Set() },
@@ -77,13 +80,17 @@ function setUp(answers: Record<string, () => Response | Promise<Response>>, admi
     },
     now: Date.now,
     firstByteTimeoutMs: 1000,
+    idleTimeoutMs: 1000,
     totalTimeoutMs: 5000,
+    maxAttempts: 5,
+    backoff: { baseMs: 10, maxMs: 40, retryAfterCapMs: 100, random: () => 0.5 },
+    sleep: async (ms) => void sleeps.push(ms),
     defaultCompletionTokens: 16,
   });
   const rc: RequestContext = { requestId: "req-1", startedAt: Date.now(), waitUntil: () => {}, onClientAbort: () => () => {}, caller, proxy: null, ended: null };
   const run = (targets: UpstreamTarget[], body: Record<string, unknown> = {}) =>
     forward({ dialect: openAiChat, request: openAiChat.parse(JSON.stringify({ model: "route/test", messages: [{ role: "user", content: "Hello" }], ...body })), http: new Request("http://gw/v1/chat/completions", { method: "POST" }), caller, targets, rc });
-  return { run, rc, calls: t.calls, admitted };
+  return { run, rc, calls: t.calls, admitted, sleeps };
 }
 
 describe("forward", () => {

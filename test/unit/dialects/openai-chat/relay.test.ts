@@ -7,7 +7,7 @@ import { UpstreamCall } from "../../../../src/proxy/upstream-call.ts";
 
 const SECRET = "sk-secret-relay-000111";
 const request = (body: Record<string, unknown> = {}) => openAiChat.parse(JSON.stringify({ model: "openai/gpt-4o-mini", messages: [{ role: "user", content: "Hi" }], ...body }));
-const ctx = () => ({ call: new UpstreamCall(5000, 10_000), secrets: () => [SECRET] });
+const ctx = () => ({ call: new UpstreamCall({ firstByteMs: 5000, idleMs: 5000, totalMs: 10_000 }), clientModel: "openai/gpt-4o-mini", secrets: () => [SECRET] });
 
 /** An upstream body delivered in exactly these pieces (events may straddle them). */
 function pieces(parts: string[], failAt = Infinity): ReadableStream<Uint8Array> {
