@@ -41,6 +41,8 @@ describe("accountant", () => {
     charge: { kind: "catalog", pricing: { inputPerMillion: 1_000_000, outputPerMillion: 2_000_000 } },
     contextLength: null,
     guarded: false,
+    retry: null,
+    health: null,
     ...over,
   });
 

@@ -25,6 +25,8 @@ const target = (providerId: string, charge: UpstreamTarget["charge"]): UpstreamT
   charge,
   contextLength: null,
   guarded: false,
+  retry: null,
+  health: null,
 });
 const paid = (providerId = "openai") => target(providerId, { kind: "catalog", pricing: { inputPerMillion: 1, outputPerMillion: 1 } });
 

@@ -154,6 +154,8 @@ describe("which requests need credit", () => {
     charge: { kind: "catalog", pricing: { inputPerMillion: 150_000, outputPerMillion: 600_000 } },
     contextLength: null,
     guarded: false,
+    retry: null,
+    health: null,
     ...over,
   });
 
