@@ -77,3 +77,31 @@ export class CounterStoreError extends Error {
     super(message, options);
   }
 }
+
+/**
+ * One target's recent calls, for error-rate failover: the current window and the one before it,
+ * the older one weighted by how much of it still overlaps (as sliding rate limits count).
+ */
+export interface HealthCount {
+  calls: number;
+  errors: number;
+  /** Milliseconds left of the cooldown since the target was tripped; 0 when it is not cooling down. */
+  coolingMs: number;
+}
+
+/**
+ * Health counts of upstream targets, shared by every isolate and instance through the same store
+ * as the rate counters (Upstash in production), so that when one instance sees a provider
+ * failing, all of them shift traffic away. Written off the hot path; read in one round trip.
+ */
+export interface HealthStore {
+  /** Counts one call of `key`, succeeded or failed, in its current window of `windowMs`. */
+  recordCall(key: string, ok: boolean, windowMs: number): Promise<void>;
+  /** The counts of several keys, in the order given, in one round trip. */
+  readHealth(keys: readonly { key: string; windowMs: number }[]): Promise<HealthCount[]>;
+  /**
+   * Marks `key` as failing for `cooldownMs` and forgets its counted calls, so it is judged afresh
+   * (on its probe traffic) once the cooldown ends. Concurrent trips of the same key: the first wins.
+   */
+  trip(key: string, cooldownMs: number): Promise<void>;
+}
