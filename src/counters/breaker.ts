@@ -1,7 +1,15 @@
 // A counter store that stops calling its backend for a moment once it has failed. During an
 // outage every call would otherwise wait out the backend's deadline (1 s for Upstash) before
 // the caller's fail-open or fail-closed rule applies; with the breaker open it applies at once.
-import { CounterStoreError, type BudgetOptions, type CounterResult, type CounterStore, type HitOptions, type SettleOptions } from "./counter-store.ts";
+import {
+  CounterStoreError,
+  type BudgetOptions,
+  type CounterResult,
+  type CounterStore,
+  type HealthCount,
+  type HitOptions,
+  type SettleOptions,
+} from "./counter-store.ts";
 
 export interface BreakerOptions {
   /** How long after a failure calls fail fast without reaching the backend (default 2 s). */
@@ -21,7 +29,7 @@ export function withBreaker(store: CounterStore, opts: BreakerOptions = {}): Bre
 
   // Argument mistakes (TypeError, RangeError) are the caller's bug, not an outage: they pass
   // through without opening the breaker.
-  const trip = (err: unknown): never => {
+  const fail = (err: unknown): never => {
     if (err instanceof CounterStoreError) openUntil = now() + cooldownMs;
     throw err;
   };
@@ -33,9 +41,14 @@ export function withBreaker(store: CounterStore, opts: BreakerOptions = {}): Bre
     get open() {
       return isOpen();
     },
-    hit: (key: string, o: HitOptions): Promise<CounterResult> => (isOpen() ? fastFail() : store.hit(key, o).then(undefined, trip)),
-    reserve: (key: string, amount: number, o: BudgetOptions): Promise<CounterResult> => (isOpen() ? fastFail() : store.reserve(key, amount, o).then(undefined, trip)),
+    hit: (key: string, o: HitOptions): Promise<CounterResult> => (isOpen() ? fastFail() : store.hit(key, o).then(undefined, fail)),
+    reserve: (key: string, amount: number, o: BudgetOptions): Promise<CounterResult> => (isOpen() ? fastFail() : store.reserve(key, amount, o).then(undefined, fail)),
     settle: (key: string, reserved: number, actual: number, o: SettleOptions): Promise<void> =>
-      isOpen() ? fastFail() : store.settle(key, reserved, actual, o).then(undefined, trip),
+      isOpen() ? fastFail() : store.settle(key, reserved, actual, o).then(undefined, fail),
+    recordCall: (key: string, ok: boolean, windowMs: number): Promise<void> =>
+      isOpen() ? fastFail() : store.recordCall(key, ok, windowMs).then(undefined, fail),
+    readHealth: (keys: readonly { key: string; windowMs: number }[]): Promise<HealthCount[]> =>
+      isOpen() ? fastFail() : store.readHealth(keys).then(undefined, fail),
+    trip: (key: string, cooldownMs: number): Promise<void> => (isOpen() ? fastFail() : store.trip(key, cooldownMs).then(undefined, fail)),
   };
 }

@@ -36,7 +36,8 @@ export interface CounterResult {
   resetAt: number;
 }
 
-export interface CounterStore {
+/** Rate limits and token budgets, and the health counts of error-rate failover (HealthStore below). */
+export interface CounterStore extends HealthStore {
   /** Counts one request if it fits. A refused hit counts nothing. */
   hit(key: string, options: HitOptions): Promise<CounterResult>;
   /**

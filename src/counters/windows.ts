@@ -22,8 +22,13 @@ export function assertNamespace(namespace: string): void {
   }
 }
 
-function assertKey(key: string): void {
-  if (typeof key !== "string" || key.length > MAX_KEY_LENGTH || !KEY_PATTERN.test(key)) {
+/** Whether `key` may be used as a counter key as it is (else it must be hashed first). */
+export function isCounterKey(key: string): boolean {
+  return typeof key === "string" && key.length <= MAX_KEY_LENGTH && KEY_PATTERN.test(key);
+}
+
+export function assertKey(key: string): void {
+  if (!isCounterKey(key)) {
     throw new TypeError(
       "counter key must be colon-separated [A-Za-z0-9_-] segments of at most 200 characters; hash identifiers with hashIdentifier()",
     );
@@ -34,7 +39,7 @@ function assertCount(name: string, value: number): void {
   if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${name} must be an integer >= 0`);
 }
 
-function assertWindow(windowMs: number): void {
+export function assertWindow(windowMs: number): void {
   if (!Number.isSafeInteger(windowMs) || windowMs < 1) throw new RangeError("windowMs must be an integer >= 1");
 }
 

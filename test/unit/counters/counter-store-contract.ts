@@ -3,6 +3,7 @@
 // stores (and @upstash/ratelimit inside the Upstash one) read; Redis's own expiry stays real.
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { CounterStoreError, type CounterResult, type CounterStore } from "../../../src/counters/index.ts";
+import { healthStoreContract } from "./health-store-contract.ts";
 
 export interface OpenedStore {
   store: CounterStore;
@@ -178,6 +179,10 @@ export function counterStoreContract(open: () => Promise<OpenedStore>): void {
       at(MINUTE);
       expect(await store.reserve("key:w", 1, budget)).toMatchObject({ allowed: true, remaining: 999 });
     });
+  });
+
+  describe("health counts", () => {
+    healthStoreContract(() => store, T0);
   });
 
   describe("arguments", () => {

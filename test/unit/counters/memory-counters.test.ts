@@ -51,6 +51,20 @@ describe("memory counters", () => {
     expect(store.size).toBe(1);
   });
 
+  it("forgets health records two windows after their last call, and cooling markers when they end", async () => {
+    let t = 0;
+    const store = createMemoryCounters({ now: () => t, sweepIntervalMs: 1000 });
+    for (let i = 0; i < 10; i++) await store.recordCall(`route:r:${i}`, i % 2 === 0, MINUTE);
+    await store.trip("route:r:0", 5000); // its record goes, its marker comes
+    expect(store.size).toBe(10);
+    t = 5000;
+    expect(await store.readHealth([{ key: "route:r:1", windowMs: MINUTE }])).toEqual([{ calls: 1, errors: 1, coolingMs: 0 }]);
+    expect(store.size).toBe(9);
+    t = 2 * MINUTE + 1000;
+    await store.readHealth([]);
+    expect(store.size).toBe(0);
+  });
+
   it("rejects a malformed namespace", () => {
     expect(() => createMemoryCounters({ namespace: "eg rl" })).toThrow(TypeError);
     expect(() => createMemoryCounters({ namespace: "eg:rl:test" })).not.toThrow();

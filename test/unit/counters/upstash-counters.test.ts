@@ -93,11 +93,47 @@ describe.skipIf(!ok)("Upstash counters", () => {
         await store.hit("user:one", { ...hour, kind: "sliding" });
         const r = await store.reserve("user:one", 10, hour);
         await store.settle("user:one", 10, 4, { windowMs: HOUR, resetAt: r.resetAt });
+        await store.recordCall("route:one:0", false, HOUR);
+        await store.readHealth([
+          { key: "route:one:0", windowMs: HOUR },
+          { key: "route:one:1", windowMs: HOUR },
+        ]);
+        await store.trip("route:one:0", 1000);
       };
       await run(); // loads the scripts (EVALSHA, NOSCRIPT, EVAL)
       const before = standIn.commands;
       await run();
-      expect(standIn.commands - before).toBe(4);
+      expect(standIn.commands - before).toBe(7);
+      await store.readHealth([]); // nothing to ask
+      expect(standIn.commands - before).toBe(7);
+    });
+
+    it("keeps a target's health in one hash and its cooldown in one marker, under the namespace, expiring on their own", async () => {
+      const record = `${namespace}:health:route:keys:0`;
+      const marker = `${namespace}:cooling:route:keys:0`;
+      await store.recordCall("route:keys:0", true, HOUR);
+      await store.recordCall("route:keys:0", false, HOUR);
+      expect(await raw.type(record)).toBe("hash");
+      expect(await raw.hgetall(record)).toEqual({ ms: String(HOUR), w: String(windowIndex(Date.now(), HOUR)), c: "2", e: "1", pc: "0", pe: "0" });
+      // Read across two windows, so it lives two windows (plus the slack the other counters get).
+      const ttl = await raw.pttl(record);
+      expect(ttl).toBeGreaterThan(2 * HOUR);
+      expect(ttl).toBeLessThanOrEqual(2 * HOUR + 1000);
+
+      await store.trip("route:keys:0", 5000);
+      expect(await raw.exists(record)).toBe(0);
+      expect(await raw.pttl(marker)).toBeGreaterThan(4000);
+      expect(await raw.pttl(marker)).toBeLessThanOrEqual(5000);
+      expect(await keysUnder(`*route:keys:0*`)).toEqual([marker]);
+    });
+
+    it("drops a health record two windows after its last call, in real time", async () => {
+      const W = 200;
+      await store.recordCall("route:gone:0", false, W);
+      const written = Date.now();
+      expect(await raw.exists(`${namespace}:health:route:gone:0`)).toBe(1);
+      await sleepUntil(written + 2 * W + 1000 + 50);
+      expect(await raw.exists(`${namespace}:health:route:gone:0`)).toBe(0);
     });
 
     it("reopens windows and expires counters in real time", async () => {
@@ -158,6 +194,9 @@ describe.skipIf(!ok)("Upstash counters", () => {
       store.hit("user:x", { ...hour, kind: "sliding" }),
       store.reserve("user:x", 1, hour),
       store.settle("user:x", 1, 2, { windowMs: HOUR, resetAt: windowEnd(windowIndex(Date.now(), HOUR), HOUR) }),
+      store.recordCall("route:x:0", false, HOUR),
+      store.readHealth([{ key: "route:x:0", windowMs: HOUR }]),
+      store.trip("route:x:0", 1000),
     ];
 
     afterAll(() => wipe(namespace));
@@ -229,6 +268,10 @@ describe.skipIf(!ok)("Upstash counters", () => {
         const error = await rejection(store.hit("user:wrongtype", { ...hour, kind }));
         expect(error).toBeInstanceOf(CounterStoreError);
         expect(error).toMatchObject({ reason: "backend", message: expect.stringMatching(/WRONGTYPE/) });
+      }
+      await raw.set(`${namespace}:health:route:wrongtype:0`, "not a hash");
+      for (const run of [() => store.recordCall("route:wrongtype:0", true, HOUR), () => store.readHealth([{ key: "route:wrongtype:0", windowMs: HOUR }])]) {
+        expect(await rejection(run())).toMatchObject({ name: "CounterStoreError", reason: "backend", message: expect.stringMatching(/WRONGTYPE/) });
       }
     });
   });

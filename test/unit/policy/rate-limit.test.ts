@@ -50,6 +50,18 @@ const downStore = (): CounterStore & { calls: number } => {
       store.calls++;
       throw new CounterStoreError("upstash unreachable", "backend");
     },
+    async recordCall(): Promise<never> {
+      store.calls++;
+      throw new CounterStoreError("upstash unreachable", "backend");
+    },
+    async readHealth(): Promise<never> {
+      store.calls++;
+      throw new CounterStoreError("upstash unreachable", "backend");
+    },
+    async trip(): Promise<never> {
+      store.calls++;
+      throw new CounterStoreError("upstash unreachable", "backend");
+    },
   };
   return store;
 };
