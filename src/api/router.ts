@@ -11,10 +11,19 @@ import { wrap, type Serve } from "./wrap.ts";
 /** itty-router's form of an OpenAPI path: /v1/upstreams/{id} -> /v1/upstreams/:id. */
 const ittyPath = (path: string) => path.replace(/\{(\w+)\}/g, ":$1");
 
-/** Path parameters as the handlers read them: a plain record of decoded strings. */
+/** A path segment decoded (`openai%2Fgpt-4o-mini` names an alias route); a malformed escape stays as sent and matches nothing. */
+function decoded(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+/** Path parameters as the handlers read them: a plain record of decoded strings (itty-router leaves them encoded). */
 function paramsOf(request: IRequest): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(request.params)) if (typeof v === "string") out[k] = v;
+  for (const [k, v] of Object.entries(request.params)) if (typeof v === "string") out[k] = decoded(v);
   return out;
 }
 

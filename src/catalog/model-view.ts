@@ -2,7 +2,7 @@ import type { CatalogModel } from "./catalog-cache.ts";
 import type { UpstreamModels } from "../store/repos/upstreams.ts";
 
 // A fixed timestamp: `created` is required by the OpenAI shape but means nothing for a catalog entry.
-const CATALOG_CREATED = 1_735_689_600;
+export const CATALOG_CREATED = 1_735_689_600;
 
 const perToken = (perMillion: number | null) => (perMillion === null ? null : perMillion / 1_000_000);
 

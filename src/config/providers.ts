@@ -25,6 +25,9 @@ const BUILTINS: readonly BuiltinSpec[] = [
 
 export const BUILTIN_PROVIDER_IDS: readonly string[] = BUILTINS.map((b) => b.id);
 
+/** `route/<name>` names a route (routing/route-name.ts), never a provider's model. */
+const ROUTE_PROVIDER_ID = "route";
+
 const trimSlash = (url: string) => url.replace(/\/+$/, "");
 
 /**
@@ -48,6 +51,7 @@ export function enabledProviders(config: Config): Map<string, Provider> {
     if (BUILTIN_PROVIDER_IDS.includes(p.id)) {
       throw new ConfigError("GATEWAY_PROVIDERS", `id "${p.id}" clashes with a built-in provider`);
     }
+    if (p.id === ROUTE_PROVIDER_ID) throw new ConfigError("GATEWAY_PROVIDERS", `id "${p.id}" is reserved: route/<name> names a route`);
     out.set(p.id, { id: p.id, baseUrl: trimSlash(p.base_url), apiKey: p.api_key, models: p.models });
   }
   return out;
@@ -60,8 +64,9 @@ export function builtinBaseUrls(config: Config): Map<string, string> {
 
 /**
  * Provider ids the gateway itself serves (built-in, operator-declared) or reserves for a model form
- * (`auto`): a custom upstream named like one would make `<provider>/<model>` ambiguous.
+ * (`auto`, and `route`, whose ids name routes: route/<name>): a custom upstream named like one would
+ * make `<provider>/<model>` ambiguous.
  */
 export function isReservedProviderId(id: string, config: Pick<Config, "GATEWAY_PROVIDERS">): boolean {
-  return id === "auto" || BUILTIN_PROVIDER_IDS.includes(id) || config.GATEWAY_PROVIDERS.some((p) => p.id === id);
+  return id === "auto" || id === ROUTE_PROVIDER_ID || BUILTIN_PROVIDER_IDS.includes(id) || config.GATEWAY_PROVIDERS.some((p) => p.id === id);
 }

@@ -72,6 +72,29 @@ const providersJson = optionalString.transform((raw, ctx) => {
   return result.data;
 });
 
+// Operator routes: [{"name": …, "strategy": …, "targets": […]}, …]. Only the JSON shape is read
+// here (config sits below routing/); createContainer checks names and definitions in full
+// (routing/config-routes.ts) and stops start-up naming this setting.
+const configRouteSchema = z.looseObject({ name: z.string() });
+
+const routesJson = optionalString.transform((raw, ctx) => {
+  if (raw === undefined) return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    ctx.addIssue({ code: "custom", message: "must be a JSON array" });
+    return z.NEVER;
+  }
+  const result = z.array(configRouteSchema).safeParse(parsed);
+  if (!result.success) {
+    const first = result.error.issues[0];
+    ctx.addIssue({ code: "custom", message: `${first?.path.join(".") ?? ""}: ${first?.message ?? "invalid"}` });
+    return z.NEVER;
+  }
+  return result.data;
+});
+
 export const envSchema = z.object({
   GATEWAY_ADMIN_TOKEN: optionalString.pipe(z.string().min(16, "must be at least 16 characters").optional()),
   GATEWAY_JWT_SECRET: optionalString.pipe(z.string().min(32, "must be at least 32 characters").optional()),
@@ -80,6 +103,8 @@ export const envSchema = z.object({
   GATEWAY_TRUSTED_UPSTREAM_HOSTS: csv,
   GATEWAY_SSRF_DOH_URL: optionalUrl,
   GATEWAY_PROVIDERS: providersJson,
+  /** Operator routes (virtual models and aliases of model ids); see configRouteSchema. */
+  GATEWAY_ROUTES: routesJson,
   GATEWAY_MAX_BODY_BYTES: intWithDefault(4 * 1024 * 1024, 1024),
   GATEWAY_FIRST_BYTE_TIMEOUT_MS: intWithDefault(60_000, 1),
   GATEWAY_TOTAL_TIMEOUT_MS: intWithDefault(600_000, 1),

@@ -17,7 +17,14 @@ import { Policy } from "../policy/index.ts";
 import { forwarder, type Forward } from "../proxy/forward.ts";
 import type { FetchLike } from "../proxy/fetch-like.ts";
 import { OwnerCredentials } from "../routing/owner-credentials.ts";
-import type { TargetSources } from "../routing/resolve.ts";
+import { configRoutes } from "../routing/config-routes.ts";
+import { RouteBook } from "../routing/route-book.ts";
+import type { ResolveSources } from "../routing/resolve.ts";
+import { withBreaker } from "../counters/breaker.ts";
+import { createHealthBoard, type HealthBoard } from "../routing/health-board.ts";
+import { boardHealth, type HealthReader } from "../routing/route-health.ts";
+import type { StoredRoute } from "../routing/route-store.ts";
+import type { TargetSources } from "../routing/model-target.ts";
 import type { SsrfPolicy } from "../ssrf/index.ts";
 import type { Db } from "../store/db.ts";
 import { orgsOfUser } from "../store/repos/orgs.ts";
@@ -38,6 +45,14 @@ export interface Container {
   /** The organizations a user belongs to (for whose resources they may read). */
   orgsOf(userId: string): Promise<string[]>;
   catalog: CatalogCache;
+  /** Named routes for the request path, cached per isolate. */
+  routes: RouteBook;
+  /** The operator's routes declared in GATEWAY_ROUTES (read-only through the API). */
+  configRoutes: readonly StoredRoute[];
+  /** Error-rate failover of route targets, per isolate over the shared counter store. */
+  health: HealthBoard;
+  /** Health of route targets with failover, for route answers (left out when undefined). */
+  routeHealth: HealthReader | undefined;
   /** Seals owner secrets (BYOK keys, custom upstream keys); null without GATEWAY_ENCRYPTION_KEYS. */
   secrets: SecretBox | null;
   /** Where custom upstreams may point (checked when saved and again when used). */
@@ -50,6 +65,8 @@ export interface Container {
   policy: Policy;
   accountant: Accountant;
   forward: Forward;
+  /** What model ids resolve against: targets, routes, their health, organizations' auto models. */
+  resolve: ResolveSources;
   keyUse: KeyUse;
 }
 
@@ -61,6 +78,13 @@ export function createContainer(deps: GatewayDeps): Container {
   const identities = cachedIdentities(db, { now });
   const verifyJwt = jwtVerifier({ secret: config.GATEWAY_JWT_SECRET, jwksUrl: config.GATEWAY_JWKS_URL });
   const catalog = new CatalogCache(db, { now });
+  const orgsOf = async (userId: string) => (await orgsOfUser(db, userId)).map((o) => o.orgId);
+  // Checked here (config/ cannot use routing/): a bad GATEWAY_ROUTES stops start-up.
+  const fromConfig = configRoutes(config);
+  const routes = new RouteBook({ db, orgsOf, config: fromConfig, now });
+  // Its own breaker: health reads and writes run in the background, and their failures must not
+  // make the rate limiter fail fast.
+  const health = createHealthBoard(withBreaker(deps.counters, { now }), { logger, now });
   const secrets = config.GATEWAY_ENCRYPTION_KEYS ? createSecretBox(config.GATEWAY_ENCRYPTION_KEYS) : null;
   const ownerCredentials = new OwnerCredentials(db, secrets, { now });
   const ssrf: SsrfPolicy = {
@@ -71,6 +95,7 @@ export function createContainer(deps: GatewayDeps): Container {
   const policy = new Policy({ config, db, counters: deps.counters, logger, now, clientIp: deps.clientIp });
   const accountant = new Accountant({ db, logger, credit: policy.credit, limiter: policy.limiter });
   const document = deps.fast?.document ?? standardDocument;
+  const targets: TargetSources = { passthrough: config.GATEWAY_PASSTHROUGH_PRICING, providers: enabledProviders(config), builtinBaseUrls: builtinBaseUrls(config), catalog, ownerCredentials };
   const forward = forwarder({
     fetch: deps.fetch,
     ssrf,
@@ -84,6 +109,9 @@ export function createContainer(deps: GatewayDeps): Container {
     backoff: { ...BACKOFF, retryAfterCapMs: config.GATEWAY_RETRY_AFTER_CAP_MS, random: Math.random },
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     defaultCompletionTokens: config.GATEWAY_ESTIMATE_COMPLETION_TOKENS,
+    onCall: (target, ok, waitUntil) => {
+      if (target.health !== null) health.record(target.health, ok, waitUntil);
+    },
   });
 
   // Writes through this isolate reach its caches at once; other isolates see them when their
@@ -95,12 +123,14 @@ export function createContainer(deps: GatewayDeps): Container {
   });
   events.on("ownerDeleted", (owner) => {
     identities.forgetAll();
+    routes.forgetAll();
     ownerCredentials.forgetAll();
     policy.credit.forget(owner);
     if (owner.type === "org") policy.orgs.forget(owner.id);
   });
   events.on("membershipChanged", ({ orgId, userId }) => {
     identities.forgetRole(orgId, userId);
+    routes.forgetUser(userId);
     ownerCredentials.forgetAll();
   });
   events.on("userChanged", (userId) => identities.forgetUser(userId));
@@ -108,6 +138,7 @@ export function createContainer(deps: GatewayDeps): Container {
   events.on("keyRevoked", () => identities.forgetAll());
   events.on("orgChanged", (orgId) => policy.orgs.forget(orgId));
   events.on("catalogChanged", () => catalog.forget());
+  events.on("routesChanged", (owner) => routes.forget(owner));
   events.on("requestEnded", (outcome) => (accountable(outcome) ? accountant.recordSoon(outcome) : undefined));
 
   return {
@@ -118,13 +149,18 @@ export function createContainer(deps: GatewayDeps): Container {
     events,
     identities,
     auth: { identities, verifyJwt, now, ...(deps.fast?.hashKey ? { hashKey: deps.fast.hashKey } : {}) },
-    orgsOf: async (userId) => (await orgsOfUser(db, userId)).map((o) => o.orgId),
+    orgsOf,
     catalog,
+    routes,
+    configRoutes: fromConfig,
+    health,
+    routeHealth: boardHealth(health),
     secrets,
     ssrf,
     fetch: deps.fetch,
     document,
-    targets: { passthrough: config.GATEWAY_PASSTHROUGH_PRICING, providers: enabledProviders(config), builtinBaseUrls: builtinBaseUrls(config), catalog, ownerCredentials },
+    targets,
+    resolve: { targets, routes, health, orgs: policy.orgs },
     policy,
     accountant,
     forward,

@@ -17,6 +17,8 @@ export interface GatewayEvents {
   orgChanged: string;
   /** The operator's model catalog changed. */
   catalogChanged: undefined;
+  /** An owner's named routes changed (null: the operator's). */
+  routesChanged: Owner | null;
   /** A request ended, however it ended: its one outcome. */
   requestEnded: Outcome;
 }

@@ -1,5 +1,5 @@
 // GET /v1/models and the operations routes (/healthz, /readyz).
-import { ownersInScope, readingScope } from "../../access/owners.ts";
+import { actingScope, ownersInScope, readingScope } from "../../access/owners.ts";
 import { declaredModelView, modelView, upstreamModelViews } from "../../catalog/model-view.ts";
 import { describeError } from "../../http/describe-error.ts";
 import { GatewayError } from "../../http/errors.ts";
@@ -8,11 +8,13 @@ import { listUpstreamModels } from "../../store/repos/upstreams.ts";
 import { anyone, optionalCaller } from "../auth.ts";
 import { route } from "../route.ts";
 import { modelList, ok } from "../schemas/models.ts";
+import { addRouteEntries } from "./route-models.ts";
 
 /**
  * The enabled catalog entries of providers this gateway can reach, the models operators declared
  * with their providers in GATEWAY_PROVIDERS, and for a signed-in caller the models of their own
- * and their organizations' upstreams (both, whichever organization they act for).
+ * and their organizations' upstreams (both, whichever organization they act for), and the named
+ * routes their requests can name.
  */
 export const listModels = route({
   id: "listModels",
@@ -33,6 +35,7 @@ export const listModels = route({
     }
     if (caller.kind !== "anonymous") {
       for (const up of await listUpstreamModels(c.db, await ownersInScope(c.orgsOf, readingScope(caller)))) data.push(...upstreamModelViews(up));
+      addRouteEntries(data, await c.routes.listFor(actingScope(caller)));
     }
     return { object: "list" as const, data };
   },

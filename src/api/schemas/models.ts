@@ -16,6 +16,7 @@ export const modelEntry = z.looseObject({
   free: z.boolean().optional(),
   enabled: z.boolean().optional(),
   provider: z.object({ id: z.string(), name: z.string(), owner: ownerSchema }).optional(),
+  route: z.object({ strategy: z.enum(["fallback", "weighted"]) }).optional().describe("a named route (route/<name>), or a model id the operator routes"),
 });
 
 export const modelList = z.object({ object: z.literal("list"), data: z.array(modelEntry) });

@@ -5,5 +5,6 @@ export { byokKeys } from "./byok.ts";
 export { catalogModels } from "./catalog.ts";
 export { usageLedger } from "./ledger.ts";
 export { organizations, orgMemberships, PLANS, ROLES } from "./organizations.ts";
+export { namedRoutes } from "./routes.ts";
 export { customUpstreams } from "./upstreams.ts";
 export { users } from "./users.ts";

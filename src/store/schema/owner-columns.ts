@@ -14,3 +14,7 @@ export const ownerColumns = () => ({
 /** CHECK that exactly one of the two owner columns is set. */
 export const exactlyOneOwner = (table: string, t: { ownerUserId: PgColumn; ownerOrgId: PgColumn }) =>
   check(`${table}_exactly_one_owner`, sql`num_nonnulls(${t.ownerUserId}, ${t.ownerOrgId}) = 1`);
+
+/** CHECK that at most one owner column is set: both null means the operator owns the row. */
+export const atMostOneOwner = (table: string, t: { ownerUserId: PgColumn; ownerOrgId: PgColumn }) =>
+  check(`${table}_at_most_one_owner`, sql`num_nonnulls(${t.ownerUserId}, ${t.ownerOrgId}) <= 1`);
