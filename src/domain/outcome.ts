@@ -30,7 +30,10 @@ export type AttemptFailure = "refused" | "connect" | "timeout" | "status" | "bro
 
 /** One candidate tried (or skipped) for a request. */
 export interface Attempt {
-  target: TargetView;
+  /** The candidate as the client (or a route) named it. */
+  model: string;
+  /** What it resolved to; null when it could not be resolved for this caller. */
+  target: TargetView | null;
   /** The upstream's HTTP status, or null when it gave none (skipped, unreachable, timed out). */
   status: number | null;
   /** Null when this attempt served the request. */

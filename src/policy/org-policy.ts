@@ -4,7 +4,7 @@
 import { z } from "zod";
 import { TtlCache } from "../cache/ttl-cache.ts";
 import type { Db } from "../store/db.ts";
-import { getOrgSettings, type OrgSettings } from "../store/repos/orgs.ts";
+import { getOrgPlanAndSettings, type OrgSettings, type Plan } from "../store/repos/orgs.ts";
 import { GatewayError } from "../http/errors.ts";
 
 /**
@@ -30,6 +30,10 @@ export interface OrgPolicy {
   providersAllowed: ReadonlySet<string> | null;
   providersDenied: ReadonlySet<string>;
   limits: OrgLimits | null;
+  /** Null when there is no such organization. */
+  plan: Plan | null;
+  /** The auto model as saved (dormant unless the plan is enterprise and it is enabled). */
+  autoModel: OrgSettings["auto_model"] | null;
 }
 
 export function readOrgLimits(settings: OrgSettings): OrgLimits | null {
@@ -43,9 +47,11 @@ export function readOrgLimits(settings: OrgSettings): OrgLimits | null {
 
 const lower = (xs: readonly string[]) => xs.map((x) => x.toLowerCase());
 
-export function compileOrgPolicy(settings: OrgSettings): OrgPolicy {
+export function compileOrgPolicy(settings: OrgSettings, plan: Plan | null = null): OrgPolicy {
   const list = settings.model_allowlist;
   return {
+    plan,
+    autoModel: settings.auto_model ?? null,
     models: list ? new Set(list.filter((m) => !m.endsWith("/*"))) : null,
     modelPrefixes: list ? list.filter((m) => m.endsWith("/*")).map((m) => m.slice(0, -1)) : [],
     providersAllowed: settings.provider_allowlist ? new Set(lower(settings.provider_allowlist)) : null,
@@ -81,8 +87,8 @@ export class OrgPolicies {
   /** The organization's compiled policy; no restrictions when it has no settings row. */
   async get(orgId: string): Promise<OrgPolicy> {
     return (await this.#cache.get(orgId, async () => {
-      const settings = await getOrgSettings(this.db, orgId);
-      return settings && compileOrgPolicy(settings);
+      const found = await getOrgPlanAndSettings(this.db, orgId);
+      return found && compileOrgPolicy(found.settings, found.plan);
     })) ?? NO_POLICY;
   }
 

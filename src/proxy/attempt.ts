@@ -54,7 +54,7 @@ export async function attempt<R extends DialectRequest>(deps: AttemptDeps, a: At
   proxy.reservations = admission.rate.reservations;
   proxy.target = view;
   const record = (status: number | null, failure: AttemptFailure | null, reason: string | null) =>
-    proxy.attempts.push({ target: view, status, failure, reason, ms: deps.now() - started });
+    proxy.attempts.push({ model: target.model, target: view, status, failure, reason, ms: deps.now() - started });
   const failedBefore = (err: unknown, status: number | null, kind: AttemptFailure, retryAfter: string | null = null): AttemptResult => {
     const gatewayError = err instanceof GatewayError ? err : new GatewayError(502, "upstream_error", "The upstream broke off the response.");
     record(status, kind, gatewayError.message);

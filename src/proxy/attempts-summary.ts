@@ -21,6 +21,6 @@ const what = (a: Attempt): string => {
  * status. Never a credential: targets are described by their ids only.
  */
 export function describeAttempts(attempts: readonly Attempt[]): string {
-  const parts = attempts.map((a) => `${a.target.model} via ${a.target.providerId}: ${what(a)}`);
+  const parts = attempts.map((a) => `${a.model}${a.target ? ` via ${a.target.providerId}` : ""}: ${what(a)}`);
   return `No upstream served this request (${attempts.length} attempts: ${parts.join("; ")}).`;
 }

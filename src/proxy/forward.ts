@@ -4,6 +4,7 @@
 // attempt budget, and relay the first answer that comes. What happened is left in rc.proxy;
 // wrap() emits the request's one outcome from it, whatever the exit.
 import type { Caller } from "../domain/caller.ts";
+import type { WaitUntil } from "../domain/runtime.ts";
 import { targetView, type ProxyOutcome } from "../domain/outcome.ts";
 import type { UpstreamTarget } from "../domain/target.ts";
 import type { RequestContext } from "../http/context.ts";
@@ -24,7 +25,7 @@ export interface ForwardDeps extends AttemptDeps {
   backoff: Backoff;
   sleep: (ms: number) => Promise<void>;
   /** Told of each upstream call of a target that keeps health counts (error-rate failover). */
-  onCall?: (target: UpstreamTarget, ok: boolean) => void;
+  onCall?: (target: UpstreamTarget, ok: boolean, waitUntil: WaitUntil) => void;
   /** Completion tokens a token reservation assumes when the request sets no maximum. */
   defaultCompletionTokens: number;
 }
@@ -37,6 +38,8 @@ export interface Forwarding<R extends DialectRequest> {
   http: Request;
   caller: Caller;
   targets: readonly UpstreamTarget[];
+  /** Candidates routing could not resolve for this caller, with why: reported like refusals. */
+  skipped?: readonly { model: string; error: GatewayError }[];
   rc: RequestContext;
 }
 
@@ -68,12 +71,13 @@ export function forwarder(deps: ForwardDeps): Forward {
       reservations: [],
     };
     rc.proxy = proxy;
+    for (const s of f.skipped ?? []) proxy.attempts.push({ model: s.model, target: null, status: s.error.status, failure: "refused", reason: s.error.message, ms: 0 });
+    let refusal: GatewayError | undefined = f.skipped?.at(-1)?.error;
     const deadline = rc.startedAt + deps.totalTimeoutMs;
     const estimate = () => dialect.requestTokens(request, deps.defaultCompletionTokens);
     let counted: RateOutcome | undefined;
     let calls = 0;
     let last: Failure | undefined;
-    let refusal: GatewayError | undefined;
 
     candidates: for (const target of f.targets) {
       let admission: Admission;
@@ -83,7 +87,7 @@ export function forwarder(deps: ForwardDeps): Forward {
         // A candidate this caller may not use is skipped with its reason.
         if (!(err instanceof GatewayError)) throw err;
         refusal = err;
-        proxy.attempts.push({ target: targetView(target), status: err.status, failure: "refused", reason: err.message, ms: 0 });
+        proxy.attempts.push({ model: target.model, target: targetView(target), status: err.status, failure: "refused", reason: err.message, ms: 0 });
         continue;
       }
       counted = admission.rate;
@@ -92,7 +96,7 @@ export function forwarder(deps: ForwardDeps): Forward {
         if (calls >= deps.maxAttempts || remainingMs <= 0) break candidates;
         calls++;
         const result = await attempt(deps, { dialect, request, rc, target, admission, proxy, remainingMs, calls });
-        if (target.health !== null) deps.onCall?.(target, "served" in result);
+        if (target.health !== null) deps.onCall?.(target, "served" in result, rc.waitUntil);
         if ("served" in result) return result.served;
         last = result.failure;
         if (!failsOver(result.failed)) return answer(last, proxy, calls);

@@ -5,7 +5,7 @@
 import type { CatalogModel } from "../catalog/catalog-cache.ts";
 import type { Charge, UpstreamTarget } from "../domain/target.ts";
 import { GatewayError } from "../http/errors.ts";
-import type { TargetSources } from "./resolve.ts";
+import type { TargetSources } from "./model-target.ts";
 
 export const disabled = (model: string): GatewayError =>
   new GatewayError(404, "model_not_found", `"${model}" is disabled on this gateway (see GET /v1/models).`, "model");

@@ -1,5 +1,5 @@
-// Pipeline step "resolve model": a model id becomes the ordered upstream targets that may serve
-// it (one today; routes and the organization's auto model add more).
+// One model id to the one target that serves it for a caller: a custom upstream, a BYOK key, or the
+// operator's key under the catalog rule. (Routes and the auto model expand to several: resolve.ts.)
 import type { CatalogCache } from "../catalog/catalog-cache.ts";
 import type { Provider } from "../config/providers.ts";
 import { actingScope } from "../access/owners.ts";
@@ -29,40 +29,38 @@ export interface TargetSources {
  * is served to nobody, whatever the route. A saved credential that cannot be opened is an error,
  * never a silent switch to the operator's key. Without a token only free models answer.
  */
-export async function resolveTargets(model: string, caller: Caller, src: TargetSources): Promise<UpstreamTarget[]> {
+export async function modelTarget(model: string, caller: Caller, src: TargetSources): Promise<UpstreamTarget> {
   const { providerId, upstreamModel } = splitModel(model);
   const entry = await src.catalog.get(model);
   if (entry && !entry.enabled) throw disabled(model);
   if (caller.kind === "anonymous") {
     if (!entry?.free) throw new GatewayError(401, "missing_token", `"${model}" needs an API key or token; without one only free models are available (see GET /v1/models).`);
-    return [catalogTarget(model, upstreamModel, entry, src)];
+    return catalogTarget(model, upstreamModel, entry, src);
   }
 
   const owned = await src.ownerCredentials.lookup(actingScope(caller), providerId);
   if (owned.upstream === "unusable") throw unusable(`The saved key of custom upstream "${providerId}" can no longer be decrypted; save it again (PATCH /v1/upstreams/{id}).`);
-  if (owned.upstream) return [customTarget(model, providerId, upstreamModel, owned.upstream)];
+  if (owned.upstream) return customTarget(model, providerId, upstreamModel, owned.upstream);
 
   if (owned.byok === "unusable") throw unusable(`Your saved ${providerId} key can no longer be decrypted; save it again (PUT /v1/byok-keys/${providerId}).`);
   const byokBase = src.builtinBaseUrls.get(providerId);
   if (owned.byok && byokBase) {
-    return [
-      {
-        model,
-        providerId,
-        kind: "builtin",
-        baseUrl: byokBase,
-        apiKey: owned.byok.apiKey,
-        extraHeaders: {},
-        upstreamModel: entry?.upstreamModel ?? upstreamModel,
-        charge: { kind: "owner" },
-        contextLength: entry?.contextLength ?? null,
-        guarded: false,
-        retry: null,
-        health: null,
-      },
-    ];
+    return {
+      model,
+      providerId,
+      kind: "builtin",
+      baseUrl: byokBase,
+      apiKey: owned.byok.apiKey,
+      extraHeaders: {},
+      upstreamModel: entry?.upstreamModel ?? upstreamModel,
+      charge: { kind: "owner" },
+      contextLength: entry?.contextLength ?? null,
+      guarded: false,
+      retry: null,
+      health: null,
+    };
   }
-  return [catalogTarget(model, upstreamModel, entry, src)];
+  return catalogTarget(model, upstreamModel, entry, src);
 }
 
 const unusable = (message: string) => new GatewayError(503, "upstream_unavailable", message);

@@ -127,10 +127,11 @@ describe("warm path", () => {
     const statuses = await Promise.all(Array.from({ length: 100 }, () => chat(gw, apiKey).then((r) => r.status)));
     expect(statuses.every((s) => s === 200)).toBe(true);
     await settle();
-    // One key lookup, one user lookup, one catalog load, the caller's organizations, custom upstreams and BYOK
-    // keys for the provider, the owner's balance, one throttled last-used update: each once, not once per
-    // request. The 100 usage rows go to the ledger in batched statements, not one per request.
-    expect(hotPathQueries().length).toBeLessThanOrEqual(8);
+    // One key lookup, one user lookup, one catalog load, the operator's routes (aliases), the caller's
+    // organizations, custom upstreams and BYOK keys for the provider, the owner's balance, one throttled
+    // last-used update: each once, not once per request. The 100 usage rows go to the ledger in batched
+    // statements, not one per request.
+    expect(hotPathQueries().length).toBeLessThanOrEqual(9);
     expect(neon.queries.filter(isLedgerWrite).length).toBeLessThan(50);
   });
 });

@@ -1,13 +1,15 @@
 // Operator API: organizations and their members.
 import { GatewayError } from "../../http/errors.ts";
 import { UNIQUE_VIOLATION, sqlState } from "../../store/pg-error.ts";
-import { createOrg, deleteMember, deleteOrg, putMember } from "../../store/repos/orgs.ts";
+import { createOrg, deleteMember, deleteOrg, putMember, updateOrg, type Org } from "../../store/repos/orgs.ts";
 import { operator } from "../auth.ts";
 import { route } from "../route.ts";
-import { createOrgBody, memberBody, memberView, orgView } from "../schemas/admin.ts";
+import { createOrgBody, memberBody, memberView, orgView, patchOrgBody } from "../schemas/admin.ts";
 import { empty } from "../schemas/common.ts";
 
 const tag = "operator";
+
+const view = (org: Org) => ({ id: org.id, name: org.name, plan: org.plan, credit_microdollars: org.creditMicrodollars, created_at: org.createdAt.toISOString() });
 
 export const createOrgRoute = route({
   id: "createOrg",
@@ -21,12 +23,31 @@ export const createOrgRoute = route({
   errors: [400, 409],
   async handler({ c, body }) {
     try {
-      const org = await createOrg(c.db, await body());
-      return { id: org.id, name: org.name, plan: org.plan, credit_microdollars: org.creditMicrodollars, created_at: org.createdAt.toISOString() };
+      return view(await createOrg(c.db, await body()));
     } catch (err) {
       if (sqlState(err) === UNIQUE_VIOLATION) throw new GatewayError(409, "conflict", "An organization with this id already exists.");
       throw err;
     }
+  },
+});
+
+export const updateOrgRoute = route({
+  id: "updateOrg",
+  method: "PATCH",
+  path: "/admin/orgs/{id}",
+  summary: "Renames an organization or changes its plan; a downgrade keeps its settings (what needs the higher plan lies dormant).",
+  tag,
+  auth: operator,
+  body: patchOrgBody,
+  answer: { status: 200, schema: orgView },
+  errors: [400, 404],
+  async handler({ c, params, body }) {
+    const id = params.id ?? "";
+    const org = await updateOrg(c.db, id, await body());
+    if (!org) throw new GatewayError(404, "org_not_found", `No organization "${id}".`);
+    // The plan decides whether the auto model answers (policy/org-policy.ts caches it).
+    c.events.emit("orgChanged", id);
+    return view(org);
   },
 });
 

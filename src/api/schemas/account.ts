@@ -1,5 +1,6 @@
 // Answers and bodies of the caller's own account routes: usage, API keys, BYOK keys, org settings.
 import { z } from "zod";
+import { MODEL_ID_MAX, modelIdProblem } from "../../routing/model-id.ts";
 import { orgSettingsSchema } from "../../store/repos/orgs.ts";
 import { nullableTimestamp, ownerSchema, timestamp } from "./common.ts";
 import { ownerRef } from "./upstreams.ts";
@@ -42,5 +43,27 @@ export const byokKeyList = z.object({ object: z.literal("list"), data: z.array(b
 // `owner` as for custom upstreams: absent = the acting owner; an organization needs its admin role.
 export const putByokKeyBody = z.object({ api_key: z.string().min(1).max(4096), owner: ownerRef.optional() }).strict();
 
+const AUTO_MODES_MAX = 32;
+const modelId = z
+  .string()
+  .max(MODEL_ID_MAX)
+  .superRefine((id, ctx) => {
+    const problem = modelIdProblem(id);
+    if (problem !== null) ctx.addIssue({ code: "custom", message: problem });
+  })
+  .describe("a model id or route/<name>");
+
+/** `auto_model` as a client sends it; `byok_providers` is the server's to compute, so it is refused here. */
+export const autoModelBody = z
+  .object({
+    enabled: z.boolean(),
+    fallback_model: modelId,
+    routes: z
+      .record(z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, "a mode is a lower-case slug of at most 32 characters (a-z, 0-9, _ and -)"), modelId)
+      .refine((r) => Object.keys(r).length <= AUTO_MODES_MAX, `at most ${AUTO_MODES_MAX} modes`)
+      .describe("client mode (x-gateway-mode) -> model id or route/<name>"),
+  })
+  .strict();
+
 // Unknown keys are refused rather than silently dropped: a typo must not look like a policy.
-export const orgSettingsBody = orgSettingsSchema.strict();
+export const orgSettingsBody = orgSettingsSchema.extend({ auto_model: autoModelBody.optional() }).strict();

@@ -17,6 +17,12 @@ export const createOrgBody = z.object({
   plan: z.enum(["free", "team", "enterprise"]).optional(),
 });
 
+/** Operator PATCH: a new name or plan (a downgrade leaves the settings as they are). */
+export const patchOrgBody = z
+  .object({ name: createOrgBody.shape.name.optional(), plan: z.enum(["free", "team", "enterprise"]).optional() })
+  .strict()
+  .refine((b) => b.name !== undefined || b.plan !== undefined, "give `name`, `plan` or both");
+
 export const memberBody = z.object({ role: z.enum(["owner", "admin", "member"]) });
 
 export const adminApiKeyBody = z.object({ owner: ownerSchema, name: z.string().max(200).optional() });

@@ -27,8 +27,19 @@ export const orgSettingsSchema = z.object({
   /** These providers may never serve requests. */
   provider_denylist: z.array(z.string()).optional(),
   data_collection: z.enum(["allow", "deny"]).optional(),
-  /** Auto-routing rules; their shape belongs to the routing step, which validates them again. */
-  auto_routing: z.record(z.string(), z.unknown()).optional(),
+  /** The organization's auto model (`auto/org`): which model or route each client mode goes to. */
+  auto_model: z
+    .object({
+      enabled: z.boolean(),
+      fallback_model: z.string(),
+      routes: z.record(z.string(), z.string()),
+      /**
+       * Providers whose targets were saved on the organization's own key (set when saved, never by
+       * a client): such a target must never be served on the operator's key instead.
+       */
+      byok_providers: z.array(z.string()).optional(),
+    })
+    .optional(),
   /** The organization's own limits across all its keys and members (src/policy/org-policy.ts). */
   rate_limits: z
     .object({ rpm: z.number().int().min(0).nullable().optional(), tpm: z.number().int().min(0).nullable().optional() })
@@ -58,6 +69,17 @@ export async function createOrg(db: Db, input: { id?: string | undefined; name: 
 
 export async function getOrg(db: Db, id: string): Promise<Org | undefined> {
   const [row] = await db.select(columns).from(organizations).where(eq(organizations.id, id));
+  return row;
+}
+
+/**
+ * Renames the organization or changes its plan; undefined when it does not exist. Settings are
+ * left as they are: a downgrade keeps what only a higher plan uses (dormant, not deleted).
+ */
+export async function updateOrg(db: Db, id: string, patch: { name?: string | undefined; plan?: Plan | undefined }): Promise<Org | undefined> {
+  const set = { ...(patch.name !== undefined ? { name: patch.name } : {}), ...(patch.plan !== undefined ? { plan: patch.plan } : {}) };
+  if (Object.keys(set).length === 0) return getOrg(db, id);
+  const [row] = await db.update(organizations).set(set).where(eq(organizations.id, id)).returning(columns);
   return row;
 }
 
@@ -117,6 +139,15 @@ export async function getOrgSettings(db: Db, orgId: string): Promise<OrgSettings
   const parsed = orgSettingsSchema.safeParse(row.settings);
   if (!parsed.success) throw new Error(`organization ${orgId} has malformed settings: ${parsed.error.message}`);
   return parsed.data;
+}
+
+/** The organization's plan with its settings, in one read (what a request acting for it needs). */
+export async function getOrgPlanAndSettings(db: Db, orgId: string): Promise<{ plan: Plan; settings: OrgSettings } | undefined> {
+  const [row] = await db.select({ plan: organizations.plan, settings: organizations.settings }).from(organizations).where(eq(organizations.id, orgId));
+  if (!row) return undefined;
+  const parsed = orgSettingsSchema.safeParse(row.settings);
+  if (!parsed.success) throw new Error(`organization ${orgId} has malformed settings: ${parsed.error.message}`);
+  return { plan: row.plan, settings: parsed.data };
 }
 
 /** Replaces the settings (validated first). False when the organization does not exist. */

@@ -116,7 +116,7 @@ describe("forward", () => {
     const res = await run([target("a"), target("b")]);
     expect(res.status).toBe(200);
     expect(res.headers.get("x-gateway-provider")).toBe("b");
-    expect(rc.proxy?.attempts.map((x) => [x.target.providerId, x.failure, x.status])).toEqual([
+    expect(rc.proxy?.attempts.map((x) => [x.target?.providerId, x.failure, x.status])).toEqual([
       ["a", "refused", 403],
       ["b", null, 200],
     ]);

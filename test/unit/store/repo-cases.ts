@@ -186,7 +186,7 @@ export function describeRepos(name: string, open: () => Promise<OpenDb>, opts: R
           model_allowlist: ["openai/gpt-4o-mini"],
           provider_denylist: ["groq"],
           data_collection: "deny" as const,
-          auto_routing: { rules: [{ when: "short", use: "openai/gpt-4o-mini" }] },
+          auto_model: { enabled: true, fallback_model: "openai/gpt-4o-mini", routes: { code: "openai/gpt-4o" } },
           unknown_key: true,
         };
         expect(await putOrgSettings(db, orgId, settings)).toBe(true);
