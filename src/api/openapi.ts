@@ -4,20 +4,26 @@
 import { z } from "zod";
 import type { AuthMode } from "./auth.ts";
 import { anyone } from "./auth.ts";
-import { route, type Route } from "./route.ts";
+import { route, type ErrorStatus, type Route } from "./route.ts";
 import { errorBody } from "./schemas/common.ts";
 
 const VERSION = "0.1.0";
 
-/** Errors every route of an auth mode can answer, beyond those it declares. */
+/**
+ * Errors every route of an auth mode can answer, beyond those it declares. A token checked against
+ * a remote key set (GATEWAY_JWKS_URL) answers 503 auth_unavailable when the set cannot be fetched.
+ */
 const IMPLIED: Record<AuthMode, readonly number[]> = {
   public: [],
-  optional: [401, 403],
-  "signed-in": [401, 403],
+  optional: [401, 403, 503],
+  "signed-in": [401, 403, 503],
   operator: [401, 404],
 };
 
-const STATUS_TEXT: Record<number, string> = {
+/** Errors reading a JSON body implies: invalid_json / invalid_body, and a body over the limit. */
+const BODY_ERRORS: readonly number[] = [400, 413];
+
+const STATUS_TEXT: Partial<Record<string, string>> = {
   200: "OK",
   201: "Created",
   204: "No content",
@@ -31,8 +37,10 @@ const STATUS_TEXT: Record<number, string> = {
   429: "Rate limited (see retry-after)",
   500: "Internal error (no internals leaked)",
   502: "The upstream failed",
-  503: "Unavailable (storage, secrets, rate limiter or upstream)",
+  503: "Unavailable (storage, secrets, token verification, rate limiter or upstream)",
   504: "The upstream timed out",
+  "4XX": "The upstream's own client error, relayed with its status",
+  "5XX": "The upstream's own server error, relayed with its status",
 };
 
 type JsonSchema = Record<string, unknown>;
@@ -58,7 +66,7 @@ function operation(r: Route): JsonSchema {
   const responses: JsonSchema = {
     [r.answer.status]: { description: STATUS_TEXT[r.answer.status] ?? "OK", ...(Object.keys(content).length > 0 ? { content } : {}) },
   };
-  for (const status of new Set([...r.errors, ...IMPLIED[r.auth], 500])) {
+  for (const status of new Set<ErrorStatus>([...r.errors, ...IMPLIED[r.auth], ...(r.body ? BODY_ERRORS : []), 500])) {
     responses[status] = { description: STATUS_TEXT[status] ?? "Error", content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } };
   }
   return {

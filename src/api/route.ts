@@ -10,6 +10,9 @@ import type { Auth, AuthMode } from "./auth.ts";
 
 export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
+/** An error status, or an OpenAPI range ("4XX") for statuses a route relays from an upstream. */
+export type ErrorStatus = number | "4XX" | "5XX";
+
 /** What a route answers on success. */
 export interface Answer<S extends z.ZodType> {
   status: 200 | 201 | 204;
@@ -44,8 +47,8 @@ export interface RouteSpec<C, B extends z.ZodType, S extends z.ZodType> {
   /** Query parameters, documented (the handler reads them). */
   query?: z.ZodObject;
   answer: Answer<S>;
-  /** Error statuses this route answers in the error shape, beyond those its auth mode implies. */
-  errors: readonly number[];
+  /** Error statuses this route answers in the error shape, beyond those its auth mode and body imply. */
+  errors: readonly ErrorStatus[];
   /** Returns the answer's body (JSON-serialised with `answer.status`), or a ready Response. */
   handler(ctx: RouteContext<C, z.output<B>>): Promise<z.input<S> | Response> | z.input<S> | Response;
 }
@@ -61,7 +64,7 @@ export interface Route {
   body: z.ZodType | undefined;
   query: z.ZodObject | undefined;
   answer: Answer<z.ZodType>;
-  errors: readonly number[];
+  errors: readonly ErrorStatus[];
   run(request: Request, rc: RequestContext, params: Readonly<Record<string, string>>, c: Container): Promise<Response>;
 }
 

@@ -3,6 +3,7 @@
 import { SignJWT } from "jose";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startMockLlm, type MockLlm } from "../support/mock-llm/index.ts";
+import { checkAgainstDocument, responseRecorder, unexercised, type RecordedAnswer } from "./openapi-check.ts";
 import { jsonEvents, readEvents } from "./sse.ts";
 
 export type Launcher = (env: Record<string, string>) => Promise<{ url: string; close(): Promise<void> }>;
@@ -16,6 +17,10 @@ const ENCRYPTION_KEYS = "c1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
 export function conformanceSuite(runtime: string, start: Launcher, opts: { skip?: boolean } = {}): void {
   describe.skipIf(opts.skip === true)(`conformance on ${runtime}`, () => {
+    // Every request below (helpers included) goes through this fetch, so that the last case can
+    // hold each answer to /openapi.json.
+    const recorder = responseRecorder();
+    const fetch = recorder.fetch;
     let mock: MockLlm;
     let gw: { url: string; close(): Promise<void> };
     let admin: (method: string, path: string, body?: unknown) => Promise<Response>;
@@ -43,6 +48,8 @@ export function conformanceSuite(runtime: string, start: Launcher, opts: { skip?
         // Rate counters of Redis-backed runs are keyed under this secret: a fresh one per run keeps
         // earlier runs' anonymous requests (same client IP, same shared Redis) from counting.
         GATEWAY_RATE_LIMIT_SECRET: `conformance-${crypto.randomUUID()}`,
+        // An operator route declared in configuration: listed, read-only through the API.
+        GATEWAY_ROUTES: JSON.stringify([{ name: "conformance-config", strategy: "fallback", targets: [{ model: "openai/mock-model" }] }]),
       });
       admin = (method, path, body) =>
         fetch(`${gw.url}${path}`, {
@@ -638,6 +645,174 @@ export function conformanceSuite(runtime: string, start: Launcher, opts: { skip?
         });
         await expectError(res, 403, "model_not_allowed");
         await expectError(await fetch(`${gw.url}/v1/orgs/${orgId}-other/settings`, { headers }), 403, "not_org_member");
+      });
+    });
+
+    // Named routes: storage and API (their use in chat requests is the resolver's, tested there).
+    describe("named routes", () => {
+      const self = () => ({ authorization: `Bearer ${apiKey}`, "content-type": "application/json" });
+      const call = (method: string, path: string, body?: unknown) =>
+        fetch(`${gw.url}${path}`, { method, headers: self(), ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+      const to = (...models: string[]) => ({ strategy: "fallback", targets: models.map((model) => ({ model })) });
+
+      it("self-service: saves, lists, reads, changes and removes a route; refuses a cycle", async () => {
+        const name = `conf-${crypto.randomUUID().slice(0, 8)}`;
+        const created = await call("POST", "/v1/routes", { name, ...to("openai/mock-model", "acme/acme-large"), retry: { attempts: 2 } });
+        expect(created.status).toBe(201);
+        expect(await created.json()).toMatchObject({ object: "route", name, model: `route/${name}`, owner: { type: "user", id: userId }, source: "api" });
+        const listed = (await (await call("GET", "/v1/routes")).json()) as { data: { model: string; source: string }[] };
+        expect(listed.data.map((r) => `${r.model} ${r.source}`)).toEqual(expect.arrayContaining([`route/${name} api`, "route/conformance-config config"]));
+        expect((await call("GET", `/v1/routes/${name}`)).status).toBe(200);
+        const weighted = { strategy: "weighted", targets: [{ model: "openai/mock-model", weight: 2 }, { model: "acme/acme-large", weight: 1 }], retry: null };
+        const changed = await call("PATCH", `/v1/routes/${name}`, weighted);
+        expect(changed.status).toBe(200);
+        expect(await changed.json()).toMatchObject({ strategy: "weighted", targets: [{ weight: 2 }, { weight: 1 }] });
+        await expectError(await call("PATCH", `/v1/routes/${name}`, { targets: [{ model: `route/${name}`, weight: 1 }] }), 400, "route_cycle");
+        await expectError(await call("POST", "/v1/routes", { name, ...to("openai/mock-model") }), 409, "route_exists");
+        await expectError(await call("POST", "/v1/routes", { name: "Not A Slug", ...to("openai/mock-model") }), 400, "invalid_body");
+        await expectError(await call("PATCH", "/v1/routes/conformance-config", { sticky: "user" }), 403, "route_read_only");
+        const models = (await (await call("GET", "/v1/models")).json()) as { data: { id: string; route?: unknown }[] };
+        expect(models.data.find((m) => m.id === `route/${name}`)).toMatchObject({ route: { strategy: "weighted" } });
+        expect((await call("DELETE", `/v1/routes/${name}`)).status).toBe(204);
+        await expectError(await call("GET", `/v1/routes/${name}`), 404, "named_route_not_found");
+        await expectError(await call("DELETE", `/v1/routes/${name}`), 404, "named_route_not_found");
+      });
+
+      it("operator: an alias named by a model id, its slash percent-encoded in the path; config routes read-only", async () => {
+        const alias = `openai/alias-${crypto.randomUUID().slice(0, 8)}`;
+        const path = `/admin/routes/${encodeURIComponent(alias)}`;
+        const failover = { error_rate_threshold: 0.5, window_s: 60, min_requests: 5, cooldown_s: 30 };
+        const created = await admin("POST", "/admin/routes", { name: alias, ...to(alias, "acme/acme-large"), failover });
+        expect(created.status).toBe(201);
+        expect(await created.json()).toMatchObject({ name: alias, model: alias, owner: null, source: "api" });
+        expect(await (await admin("GET", path)).json()).toMatchObject({ name: alias, failover });
+        const changed = await admin("PATCH", path, { sticky: "task" });
+        expect(changed.status).toBe(200);
+        expect(await changed.json()).toMatchObject({ sticky: "task" });
+        const listed = (await (await admin("GET", "/admin/routes")).json()) as { data: { name: string; source: string }[] };
+        expect(listed.data.map((r) => `${r.name} ${r.source}`)).toEqual(expect.arrayContaining([`${alias} api`, "conformance-config config"]));
+        const health = (await (await admin("GET", "/admin/route-health")).json()) as { data: { name: string }[] };
+        expect(health.data.map((r) => r.name)).toContain(alias);
+        await expectError(await admin("POST", "/admin/routes", { name: alias, ...to("openai/mock-model") }), 409, "route_exists");
+        await expectError(await admin("PATCH", "/admin/routes/conformance-config", { sticky: "task" }), 403, "route_read_only");
+        expect((await admin("DELETE", path)).status).toBe(204);
+        await expectError(await admin("GET", path), 404, "named_route_not_found");
+      });
+    });
+
+    // The routes and errors the cases above do not reach, so that the last case sees every
+    // documented operation answer.
+    describe("every other route", () => {
+      const self = () => ({ authorization: `Bearer ${apiKey}`, "content-type": "application/json" });
+      const call = (method: string, path: string, body?: unknown) =>
+        fetch(`${gw.url}${path}`, { method, headers: self(), ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+
+      it("custom upstreams: list, read, change, test, discover and delete", async () => {
+        const create = (providerId: string) =>
+          call("POST", "/v1/upstreams", {
+            provider_id: providerId,
+            display_name: "Probe",
+            base_url: mock.baseUrl,
+            api_key: "sk-probe-conformance-0123",
+            extra_headers: { "x-team": "probe" },
+            models: [{ id: "mock-model", name: "Mock", context_length: 8192, input_price: 0.1, output_price: 0.2 }],
+          });
+        const first = await create(`probe-${crypto.randomUUID().slice(0, 8)}`);
+        expect(first.status).toBe(201);
+        const { id, provider_id } = (await first.json()) as { id: string; provider_id: string };
+        const second = await create(`probe-${crypto.randomUUID().slice(0, 8)}`);
+        expect(second.status).toBe(201);
+        const other = ((await second.json()) as { id: string }).id;
+
+        const listed = (await (await call("GET", "/v1/upstreams")).json()) as { data: { id: string }[] };
+        expect(listed.data.map((u) => u.id)).toContain(id);
+        expect((await call("GET", `/v1/upstreams/${id}`)).status).toBe(200);
+        await expectError(await call("GET", "/v1/upstreams/ups_missing"), 404, "upstream_not_found");
+        expect((await call("PATCH", `/v1/upstreams/${id}`, { display_name: "Probe 2", extra_headers: null })).status).toBe(200);
+        await expectError(await call("PATCH", `/v1/upstreams/${other}`, { provider_id }), 409, "upstream_exists");
+        await expectError(await call("PATCH", `/v1/upstreams/${id}`, { ownr: "typo" }), 400, "invalid_body");
+
+        const probe = await call("POST", `/v1/upstreams/${id}/test`);
+        expect(probe.status).toBe(200);
+        expect(await probe.json()).toMatchObject({ ok: true, status: 200 });
+        const found = await call("POST", `/v1/upstreams/${id}/discover`, { save: true });
+        expect(found.status).toBe(200);
+        expect(await found.json()).toMatchObject({ ok: true, saved: true });
+
+        for (const upstream of [id, other]) expect((await call("DELETE", `/v1/upstreams/${upstream}`)).status).toBe(204);
+        await expectError(await call("DELETE", `/v1/upstreams/${id}`), 404, "upstream_not_found");
+      });
+
+      it("BYOK keys: list, refuse an unknown provider, 404 for a key that is not set", async () => {
+        expect((await call("PUT", "/v1/byok-keys/groq", { api_key: "sk-byok-groq-conformance-89" })).status).toBe(200);
+        const listed = (await (await call("GET", "/v1/byok-keys")).json()) as { data: { provider: string }[] };
+        expect(listed.data.map((k) => k.provider)).toContain("groq");
+        expect((await call("DELETE", "/v1/byok-keys/groq")).status).toBe(204);
+        await expectError(await call("DELETE", "/v1/byok-keys/groq"), 404, "byok_key_not_found");
+        await expectError(await call("PUT", "/v1/byok-keys/not-a-provider", { api_key: "sk-x" }), 400, "invalid_body");
+      });
+
+      it("account routes refuse bad input", async () => {
+        await expectError(await call("GET", "/v1/usage?days=0"), 400, "invalid_query");
+        await expectError(await call("POST", "/v1/api-keys", { expires_at: "2001-01-01T00:00:00Z" }), 400, "invalid_body");
+        await expectError(await call("DELETE", "/v1/api-keys/key_missing"), 404, "api_key_not_found");
+        await expectError(await call("PUT", `/v1/orgs/org-${crypto.randomUUID()}/settings`, { model_allowlist: [] }), 403, "not_org_member");
+      });
+
+      it("answers a management body over the limit with 413, and relays an upstream's own 4xx", async () => {
+        const big = await fetch(`${gw.url}/admin/users`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
+          body: JSON.stringify({ id: "x".repeat(MAX_BODY) }),
+        });
+        await expectError(big, 413, "body_too_large");
+        const err = await expectError(await chat({ model: "openai/mock-model", messages: hi, mock: { status: 422 } }), 422, "mock_422");
+        expect(err.message).toBe("mock upstream error");
+      });
+
+      it("operator API: conflicts, missing owners and the end of users, orgs and memberships", async () => {
+        const user = `user-${crypto.randomUUID()}`;
+        const org = `org-${crypto.randomUUID()}`;
+        expect((await admin("POST", "/admin/users", { id: user, email: `${user}@example.com` })).status).toBe(201);
+        await expectError(await admin("POST", "/admin/users", { id: user }), 409, "conflict");
+        expect((await admin("POST", "/admin/orgs", { id: org, name: "Ending Inc", plan: "team" })).status).toBe(201);
+        await expectError(await admin("POST", "/admin/orgs", { id: org, name: "Again" }), 409, "conflict");
+        expect(await (await admin("PATCH", `/admin/orgs/${org}`, { plan: "enterprise" })).json()).toMatchObject({ id: org, name: "Ending Inc", plan: "enterprise" });
+        await expectError(await admin("PATCH", `/admin/orgs/${org}`, { plan: "gold" }), 400, "invalid_body");
+        expect((await admin("PUT", `/admin/orgs/${org}/members/${user}`, { role: "member" })).status).toBe(200);
+        expect((await admin("DELETE", `/admin/orgs/${org}/members/${user}`)).status).toBe(204);
+        await expectError(await admin("DELETE", `/admin/orgs/${org}/members/${user}`), 404, "not_found");
+        await expectError(await admin("PUT", `/admin/orgs/${org}/members/nobody-here`, { role: "member" }), 404, "not_found");
+        expect((await admin("DELETE", `/admin/orgs/${org}`)).status).toBe(204);
+        await expectError(await admin("DELETE", `/admin/orgs/${org}`), 404, "org_not_found");
+        expect((await admin("DELETE", `/admin/users/${user}`)).status).toBe(204);
+        await expectError(await admin("POST", `/admin/users/${user}/pepper`), 404, "user_not_found");
+        const nobody = { type: "user", id: user };
+        await expectError(await admin("POST", "/admin/api-keys", { owner: nobody }), 404, "owner_not_found");
+        await expectError(await admin("POST", "/admin/credits", { owner: nobody, amount_microdollars: 1 }), 404, "owner_not_found");
+        await expectError(await admin("POST", "/admin/models", { id: "openai/half-priced", provider: "openai", input_price: 1 }), 400, "invalid_body");
+      });
+    });
+
+    // Last, once the cases above have run: an undocumented status or a body off its schema fails here.
+    describe("the OpenAPI document", () => {
+      let document: unknown;
+      let answers: RecordedAnswer[];
+
+      beforeAll(async () => {
+        const res = await fetch(`${gw.url}/openapi.json`);
+        expect(res.status).toBe(200);
+        document = await res.json();
+        answers = await recorder.answers(new URL(gw.url).origin);
+      });
+
+      it("documents every answer the cases above received", () => {
+        expect(answers.length).toBeGreaterThan(1);
+        expect(checkAgainstDocument(document, answers)).toEqual([]);
+      });
+
+      it("has every operation it documents exercised by a case above", () => {
+        expect(unexercised(document, answers)).toEqual([]);
       });
     });
   });
