@@ -1,8 +1,10 @@
 // Bench settings from flags (`npm run bench -- --duration=4`) or env (BENCH_DURATION=4);
 // a flag wins over env, env over the default. BENCH_QUICK=1 / --quick switches every default
 // to a short smoke-run value.
-export const TARGET_NAMES = ["direct", "edgegate", "portkey"] as const;
+export const TARGET_NAMES = ["direct", "edgegate", "edgegate-route", "portkey"] as const;
 export type TargetName = (typeof TARGET_NAMES)[number];
+/** Measured at c=32 only: the same edgegate process, through a two-target weighted route. */
+export const LOAD_ONLY: readonly TargetName[] = ["edgegate-route"];
 
 export interface BenchOptions {
   quick: boolean;

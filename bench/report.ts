@@ -97,6 +97,7 @@ export function analyse(m: Measurements, names: TargetName[]): Analysis {
   const ratios = {
     c32_reqps_edgegate_over_direct: ratio(rps("edgegate"), rps("direct")),
     c32_reqps_edgegate_over_portkey: ratio(rps("edgegate"), rps("portkey")),
+    c32_reqps_route_over_edgegate: ratio(rps("edgegate-route"), rps("edgegate")),
     c32_cpu_us_portkey_over_edgegate: ratio(cpu("portkey", false), cpu("edgegate", true)),
     c1_mean_ms_edgegate_minus_direct: diff(seqMeans("edgegate"), seqMeans("direct")),
     c1_mean_ms_edgegate_minus_portkey: diff(seqMeans("edgegate"), seqMeans("portkey")),
@@ -113,6 +114,8 @@ export function analyse(m: Measurements, names: TargetName[]): Analysis {
   const verdicts = [
     check("c=32 req/s: edgegate >= 5x Portkey", ratios.c32_reqps_edgegate_over_portkey, (v) => v >= 5, (v) => `${v.toFixed(2)}x`,
       dirty((n) => loadErrors(m.c32[n]), "edgegate", "portkey")),
+    check("c=32 req/s: a two-target weighted route within 10% of a plain model", ratios.c32_reqps_route_over_edgegate, (v) => v >= 0.9, (v) => `${v.toFixed(3)}x`,
+      dirty((n) => loadErrors(m.c32[n]), "edgegate-route", "edgegate")),
     check("c=1 mean latency: edgegate within 0.5 ms of direct", ratios.c1_mean_ms_edgegate_minus_direct, (v) => v <= 0.5, (v) => `${v >= 0 ? "+" : ""}${v.toFixed(3)} ms`,
       dirty(seqErrs, "edgegate", "direct")),
     check("stream TTFC: edgegate within 2 ms of direct", ratios.ttfc_mean_ms_edgegate_minus_direct, (v) => v <= 2, (v) => `${v >= 0 ? "+" : ""}${v.toFixed(3)} ms`,

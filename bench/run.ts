@@ -5,7 +5,7 @@ import { writeFile } from "node:fs/promises";
 import { cpus, loadavg } from "node:os";
 import { request } from "undici";
 import { chatBody } from "./body.ts";
-import { readOptions, type BenchOptions, type TargetName } from "./options.ts";
+import { LOAD_ONLY, readOptions, type BenchOptions, type TargetName } from "./options.ts";
 import { loadPhase, sequentialPhase, streamPhase, type Failed, type PerTarget } from "./phases.ts";
 import { analyse, formatReport, type Measurements } from "./report.ts";
 import { killAllNow, startTargets, stopAll, type Target } from "./targets.ts";
@@ -58,12 +58,14 @@ async function main(options: BenchOptions) {
 
   log(`a) non-streaming, ${options.connections} connections, ${options.rounds} x ${options.duration} s per target`);
   const c32 = withFailures(await loadPhase(healthy, options, options.connections), failures);
+  // The route's target is the same process as edgegate's: it is compared at c=32 only.
+  const gateways = healthy.filter((t) => !LOAD_ONLY.includes(t.name));
   log(`b) non-streaming, 1 connection (autocannon), ${options.rounds} x ${options.duration} s per target`);
-  const c1 = withFailures(await loadPhase(healthy, options, 1), failures);
+  const c1 = withFailures(await loadPhase(gateways, options, 1), failures);
   log(`b) non-streaming, sequential loop, ${options.seqRequests} requests per target in ${options.seqRounds} rounds`);
-  const sequential = withFailures(await sequentialPhase(healthy, options), failures);
+  const sequential = withFailures(await sequentialPhase(gateways, options), failures);
   log(`c) streaming, ${options.streamRequests} requests per target in ${options.seqRounds} rounds`);
-  const stream = await streamPhase(targets, options);
+  const stream = await streamPhase(targets.filter((t) => !LOAD_ONLY.includes(t.name)), options);
 
   const measurements: Measurements = { c32, c1, sequential, stream };
   const names = targets.map((t) => t.name);

@@ -185,7 +185,10 @@ export async function benchDatabase(): Promise<{ url: string; label: string }> {
   return { url, label: "PostgreSQL on 127.0.0.1:5432 (database edgegate_bench)" };
 }
 
-async function startEdgegate(mockUrl: string, databaseUrl: string): Promise<Target> {
+/** The route the `edgegate-route` target calls: half to the plain model, half to a second catalog id. */
+const ROUTE = "bench-split";
+
+async function startEdgegate(mockUrl: string, databaseUrl: string): Promise<[Target, Target]> {
   const port = await freePort();
   const adminToken = `bench-admin-${crypto.randomUUID()}`;
   // What `npm start` runs: the Node adapter compiled ahead of time (scripts/build.ts).
@@ -208,10 +211,19 @@ async function startEdgegate(mockUrl: string, databaseUrl: string): Promise<Targ
   // Paid model: the bench user needs credit (accounting debits it after each response).
   await operator(origin, adminToken, "/admin/credits", { owner: { type: "user", id: "bench" }, amount_microdollars: 1_000_000_000_000 });
   await operator(origin, adminToken, "/admin/models", { id: "openai/mock-model", provider: "openai", input_price: 0.15, output_price: 0.6 });
+  await operator(origin, adminToken, "/admin/models", { id: "openai/mock-model-b", provider: "openai", upstream_model: "mock-model", input_price: 0.15, output_price: 0.6 });
+  await operator(origin, adminToken, "/admin/routes", {
+    name: ROUTE,
+    strategy: "weighted",
+    targets: [
+      { model: "openai/mock-model", weight: 1 },
+      { model: "openai/mock-model-b", weight: 1 },
+    ],
+  });
   const created = await operator(origin, adminToken, "/admin/api-keys", { owner: { type: "user", id: "bench" }, name: "bench" });
   const key = typeof created === "object" && created !== null && "key" in created ? created.key : undefined;
   if (typeof key !== "string") throw new Error("edgegate returned no API key");
-  return {
+  const plain: Target = {
     name: "edgegate",
     origin,
     path: CHAT_PATH,
@@ -219,6 +231,7 @@ async function startEdgegate(mockUrl: string, databaseUrl: string): Promise<Targ
     model: "openai/mock-model",
     pid: child.proc.pid,
   };
+  return [plain, { ...plain, name: "edgegate-route", model: `route/${ROUTE}` }];
 }
 
 async function startPortkey(mockUrl: string): Promise<Target> {
@@ -245,10 +258,14 @@ async function startPortkey(mockUrl: string): Promise<Target> {
 export async function startTargets(names: TargetName[]): Promise<{ mockUrl: string; targets: Target[]; database: string | null }> {
   const mock = await startMock();
   const mockUrl = mock.url;
-  const db = names.includes("edgegate") ? await benchDatabase() : null;
+  const wantsEdgegate = names.includes("edgegate") || names.includes("edgegate-route");
+  const db = wantsEdgegate ? await benchDatabase() : null;
+  // One edgegate process answers both the plain model and the route.
+  const edgegate = db ? startEdgegate(mockUrl, db.url) : null;
   const started = await Promise.all(
     names.map(async (name): Promise<Target> => {
-      if (name === "edgegate" && db) return startEdgegate(mockUrl, db.url);
+      if (name === "edgegate" && edgegate) return (await edgegate)[0];
+      if (name === "edgegate-route" && edgegate) return (await edgegate)[1];
       if (name === "portkey") return startPortkey(mockUrl);
       return {
         name: "direct",
