@@ -5,6 +5,7 @@ import type { IRequest } from "itty-router";
 import { z } from "zod";
 import { identify } from "../auth/identify.ts";
 import { deleteByokKey, listByokKeys, putByokKey, type ByokSummary } from "../db/repos/byok.ts";
+import { credentialSchema } from "../db/repos/upstreams.ts";
 import { GatewayError } from "../http/errors.ts";
 import { json } from "../http/json.ts";
 import { readJson } from "../http/read-json.ts";
@@ -15,7 +16,7 @@ import { authorize, requestedOwner, requireSecrets, signedIn } from "../upstream
 import { ownerRef } from "../upstreams/routes/bodies.ts";
 
 // `owner` as for custom upstreams: absent = the acting owner; an organization needs its admin role.
-const putBody = z.object({ api_key: z.string().min(1).max(4096), owner: ownerRef.optional() }).strict();
+const putBody = z.object({ api_key: credentialSchema, owner: ownerRef.optional() }).strict();
 
 const view = (k: ByokSummary) => ({
   object: "byok_key",

@@ -11,7 +11,7 @@ import { identify } from "../auth/identify.ts";
 import type { Caller } from "../auth/caller.ts";
 import { parseChatBody, type ChatRequest } from "./body.ts";
 import { modelRewriter } from "./model-rewrite.ts";
-import { sentSecrets } from "./redact.ts";
+import { quotesCredential, sentSecrets } from "./redact.ts";
 import { relayJson, type JsonRelay } from "./relay-json.ts";
 import { relayStream } from "./relay-stream.ts";
 import { resolveRoute, type ResolvedModel } from "./resolve-model.ts";
@@ -166,6 +166,6 @@ function gatewayHeaders(rc: RequestContext, route: ResolvedModel, upstream: Head
     "x-gateway-model": headerSafe(route.upstreamModel),
   };
   rateHeaders(headers, admission.rate, now);
-  copyAllowedHeaders(upstream, headers);
+  copyAllowedHeaders(upstream, headers, (v) => quotesCredential(v, route.apiKey, route.extraHeaders));
   return headers;
 }

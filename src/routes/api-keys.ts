@@ -54,9 +54,9 @@ export const apiKeyRoutes = (svc: Services) => {
 
     async create(request: IRequest) {
       const caller = signedIn(await identify(request, deps));
-      const acting = keyOwner(caller);
       const body = await readJson(request, createBody);
-      const owner = body.owner === undefined ? acting : requestedOwner(caller, body.owner);
+      // keyOwner only for the acting owner: a member acting for an organization may still ask for their own key.
+      const owner = body.owner === undefined ? keyOwner(caller) : requestedOwner(caller, body.owner);
       await authorize(svc, caller, owner, "write", () => new GatewayError(403, "not_org_member", `You are not a member of organization ${owner.id}.`, "owner"));
       const expiresAt = body.expires_at === undefined ? undefined : new Date(body.expires_at);
       if (expiresAt && expiresAt.getTime() <= svc.now()) throw new GatewayError(400, "invalid_body", "expires_at: must be in the future", "expires_at");

@@ -1,6 +1,6 @@
 // Request bodies of the custom-upstream routes (API.md "Self-service API").
 import { z } from "zod";
-import { extraHeadersSchema, upstreamModelSchema } from "../../db/repos/upstreams.ts";
+import { credentialSchema, extraHeadersSchema, upstreamModelSchema } from "../../db/repos/upstreams.ts";
 import { GatewayError } from "../../http/errors.ts";
 import { BUILTIN_PROVIDER_IDS } from "../../providers/builtin.ts";
 import type { Services } from "../../services.ts";
@@ -20,7 +20,7 @@ const providerId = z
   .regex(/^[a-z0-9][a-z0-9_-]*$/, "must be a lower-case slug (a-z, 0-9, _ and -, starting with a letter or digit)");
 
 export const modelsBody = z
-  .array(upstreamModelSchema)
+  .array(upstreamModelSchema.strict()) // strict here, in bodies only: stored rows are read leniently
   .max(MAX_MODELS)
   .superRefine((models, ctx) => {
     const seen = new Set<string>();
@@ -34,7 +34,7 @@ const fields = {
   provider_id: providerId,
   display_name: z.string().trim().min(1).max(200),
   base_url: z.string().trim().min(1).max(2048),
-  api_key: z.string().min(1).max(4096),
+  api_key: credentialSchema,
   models: modelsBody,
   enabled: z.boolean(),
 };
