@@ -1,7 +1,7 @@
 import { Router, type IRequest } from "itty-router";
 import { orgRoutes } from "./admin/orgs.ts";
 import { accountRoutes } from "./admin/keys-credits-models.ts";
-import { requireOperator } from "./admin/operator-auth.ts";
+import { operatorApiDisabled, requireOperator } from "./admin/operator-auth.ts";
 import { userRoutes } from "./admin/users.ts";
 import { byokRoutes } from "./byok/routes.ts";
 import { Accountant } from "./accounting/accountant.ts";
@@ -10,11 +10,13 @@ import { consoleLogger, standardDocument, type ExecutionContextLike, type Gatewa
 import { signalAbortHook, type RequestContext } from "./http/context.ts";
 import { describeError } from "./http/describe-error.ts";
 import { GatewayError, errorResponse, internalError } from "./http/errors.ts";
+import { isNotMigrated } from "./http/pg-error.ts";
+import { notMigratedError } from "./db/readiness.ts";
 import { Policy } from "./policy/index.ts";
 import { apiKeyRoutes } from "./routes/api-keys.ts";
 import { orgSettingsRoutes } from "./routes/org-settings.ts";
 import { usageRoute } from "./routes/usage.ts";
-import { healthz, listModels, readyz } from "./routes/models.ts";
+import { getModel, healthz, listModels, readyz } from "./routes/models.ts";
 import { createServices } from "./services.ts";
 import { upstreamRoutes } from "./upstreams/routes/index.ts";
 
@@ -49,6 +51,12 @@ export function createGateway(deps: GatewayDeps): Gateway {
 
   const answerError = (err: unknown, rc: RequestContext): Response => {
     if (err instanceof GatewayError) return errorResponse(err);
+    // Whichever route met it: a database without the gateway's tables is an operator's step
+    // away from working (npm run db:migrate), not an internal error.
+    if (isNotMigrated(err)) {
+      logger.error("database not migrated", { requestId: rc.requestId, error: describeError(err) });
+      return errorResponse(notMigratedError());
+    }
     logger.error("unhandled error", { requestId: rc.requestId, error: describeError(err) });
     return errorResponse(internalError());
   };
@@ -95,6 +103,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     .get("/healthz", healthz)
     .get("/readyz", readyz(svc))
     .get("/v1/models", listModels(svc, svc.routes.providers))
+    .get("/v1/models/:id+", getModel(svc, svc.routes.providers))
     .post("/v1/chat/completions", chat)
     .get("/v1/usage", usageRoute(svc))
     .get("/v1/orgs/:id/settings", orgSettings.get)
@@ -112,6 +121,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
     .get("/v1/byok-keys", byok.list)
     .put("/v1/byok-keys/:provider", byok.put)
     .delete("/v1/byok-keys/:provider", byok.remove)
+    // Without GATEWAY_ADMIN_TOKEN every /admin path names the setting that turns it on.
+    .all("/admin/*", () => {
+      if (!deps.config.GATEWAY_ADMIN_TOKEN) throw operatorApiDisabled();
+    })
     .post("/admin/users", operator(users.create))
     .delete("/admin/users/:id", operator(users.remove))
     .post("/admin/users/:id/pepper", operator(users.rotatePepper))

@@ -1,9 +1,11 @@
 export { createGateway, type Gateway } from "./gateway.ts";
-export { parseConfig, ConfigError, type Config } from "./config/schema.ts";
+export { parseConfig, ConfigError, type Config, type ConfigProblem } from "./config/schema.ts";
 export type { GatewayDeps, FetchLike, DocumentFactory, Logger, WaitUntil, ExecutionContextLike, UpstreamInit } from "./deps.ts";
 export { UPSTREAM_ABORT } from "./deps.ts";
 export { signalHook, type ClientAbortHook } from "./http/context.ts";
 export { Stopper } from "./http/stopper.ts";
-export { edgeStorage, useNeonEndpoint, type EdgeStorage } from "./platform/edge.ts";
+export { edgeStorage, parseEdgeConfig, useNeonEndpoint, type EdgeStorage } from "./platform/edge.ts";
+export { misconfiguredResponse } from "./platform/misconfigured.ts";
+export { storageState, type StorageState } from "./db/readiness.ts";
 export type { Db } from "./db/db.ts";
 export { createMemoryCounters, createUpstashCounters, type CounterStore } from "./limits/index.ts";

@@ -4,6 +4,9 @@
 import { mkdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
+import { neon } from "@neondatabase/serverless";
+import { drizzle as drizzleNeon } from "drizzle-orm/neon-http";
+import { migrate as migrateNeonHttp } from "drizzle-orm/neon-http/migrator";
 import { drizzle as drizzleNodePg } from "drizzle-orm/node-postgres";
 import { migrate as migrateNodePg } from "drizzle-orm/node-postgres/migrator";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
@@ -91,4 +94,36 @@ export async function openNodeDb(env: NodeDbEnv): Promise<NodeDb> {
   const client = await openPglite(url === "memory://" ? undefined : (env.dataDir ?? DEFAULT_DATA_DIR));
   await migratePglite(client);
   return { db: drizzlePglite({ client, schema }), kind: "pglite", close: () => client.close() };
+}
+
+/** Applies drizzle/ through Neon's HTTP protocol, statement by statement (no transaction there). */
+export async function migrateNeon(url: string, opts: MigrateOptions = {}): Promise<void> {
+  await migrateNeonHttp(drizzleNeon({ client: neon(url) }), migrationConfig(opts));
+}
+
+/**
+ * GATEWAY_MIGRATE_ON_START: applies drizzle/ to the PostgreSQL or Neon database DATABASE_URL
+ * names, as `npm run db:migrate` would. PGlite needs nothing here: openNodeDb migrates it.
+ */
+export async function migrateNodeDb(env: NodeDbEnv): Promise<void> {
+  const kind = dbKind(env);
+  const url = env.DATABASE_URL;
+  if (!url || kind === "pglite") return;
+  if (kind === "neon") return migrateNeon(url);
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  try {
+    await migratePostgres(pool);
+  } finally {
+    await pool.end();
+  }
+}
+
+/** Where the data lives, for the start-up banner; never the password. */
+export function describeNodeDb(env: NodeDbEnv): string {
+  const kind = dbKind(env);
+  const url = env.DATABASE_URL;
+  if (kind === "pglite") return url === "memory://" ? "in-memory PGlite (emptied when the process stops)" : `embedded PGlite in ${env.dataDir ?? DEFAULT_DATA_DIR}`;
+  const where = url ? new URL(url) : undefined;
+  if (kind === "neon") return `Neon at ${where?.host ?? "?"}${env.NEON_FETCH_ENDPOINT ? ` (SQL over HTTP to ${env.NEON_FETCH_ENDPOINT})` : ""}`;
+  return `PostgreSQL at ${where?.host ?? "?"}${where?.pathname ?? ""}`;
 }
