@@ -23,8 +23,12 @@ async function visibleModels(request: Request, svc: Services, providers: Readonl
   const catalog = await svc.catalog.all();
   const data: ModelEntry[] = [];
   for (const m of catalog.values()) if (providers.has(m.provider)) data.push(modelView(m));
-  for (const p of providers.values()) {
-    for (const model of p.models) if (!catalog.has(`${p.id}/${model}`)) data.push(declaredModelView(p.id, model));
+  // A model declared in GATEWAY_PROVIDERS but not priced in the catalog is served only under
+  // pass-through pricing (the catalog rule), so it is listed only then.
+  if (svc.routes.passthrough) {
+    for (const p of providers.values()) {
+      for (const model of p.models) if (!catalog.has(`${p.id}/${model}`)) data.push(declaredModelView(p.id, model));
+    }
   }
   if (caller.kind !== "anonymous") {
     // Both the caller's own and every organization's they belong to, whichever they act for.
