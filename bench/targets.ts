@@ -5,7 +5,7 @@ import { createServer, type AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { request } from "undici";
 import pg from "pg";
-import { migratePostgres } from "../adapters/node/db.ts";
+import { migratePostgres } from "../adapters/node/storage.ts";
 import { buildNode } from "../scripts/build.ts";
 import type { TargetName } from "./options.ts";
 

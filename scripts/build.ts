@@ -1,4 +1,5 @@
-// `npm run build`: one esbuild bundle per platform, from the same core.
+// `npm run build`: one esbuild bundle per platform, from the same core. `--node` builds only the
+// Node server (`npm start`), `--vercel` only the Edge Function and its Build Output (vercel.json).
 //   dist/node/main.js          the Node server (`npm start` runs it; packages stay in node_modules)
 //   dist/cloudflare/index.js   Worker module (adapters/cloudflare)
 //   dist/vercel/index.js       Edge Function, also laid out for Vercel's Build Output API v3 in .vercel/output
@@ -63,9 +64,10 @@ export const buildEdgeHarness = () => bundle("adapters/vercel/edge-harness.ts", 
 
 /**
  * A prebuilt Edge Function sees only the project env vars its .vc-config.json lists, so list
- * every setting the config schema reads (PORT means nothing on Vercel).
+ * every setting the config schema reads (PORT and migrating at start mean nothing on Vercel).
  */
-export const vercelEnvVarsInUse: readonly string[] = Object.keys(envSchema.shape).filter((k) => k !== "PORT");
+const NODE_ONLY = ["PORT", "GATEWAY_MIGRATE_ON_START"];
+export const vercelEnvVarsInUse: readonly string[] = Object.keys(envSchema.shape).filter((k) => !NODE_ONLY.includes(k));
 
 /** Vercel's Build Output API v3: a single Edge Function answering every path. */
 export async function writeVercelOutput(bundlePath: string): Promise<string> {
@@ -81,13 +83,16 @@ export async function writeVercelOutput(bundlePath: string): Promise<string> {
 }
 
 async function main() {
-  const node = await buildNode();
-  if (process.argv.includes("--node")) return;
-  const cf = await buildCloudflare();
+  const only = process.argv.includes("--node") ? "node" : process.argv.includes("--vercel") ? "vercel" : "all";
+  const built: string[] = [];
+  if (only !== "vercel") built.push(await buildNode());
+  if (only === "node") return;
+  if (only === "all") built.push(await buildCloudflare());
   const vercel = await buildVercel();
   const output = await writeVercelOutput(vercel);
-  const edge = await buildEdgeHarness();
-  for (const f of [node, cf, vercel, edge]) console.log(`${f.slice(root.length + 1)}  ${((await stat(f)).size / 1024).toFixed(0)} KiB`);
+  built.push(vercel);
+  if (only === "all") built.push(await buildEdgeHarness());
+  for (const f of built) console.log(`${f.slice(root.length + 1)}  ${((await stat(f)).size / 1024).toFixed(0)} KiB`);
   console.log(`${output.slice(root.length + 1)}  Build Output API v3, edge function "index" for every path`);
 }
 

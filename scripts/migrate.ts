@@ -3,11 +3,9 @@
 //   *.neon.tech, or any URL while NEON_FETCH_ENDPOINT is set: Neon over HTTP, statement by statement
 //   unset                the embedded PGlite in .data/pglite (what `npm start` uses)
 import { neon, neonConfig } from "@neondatabase/serverless";
-import { drizzle as drizzleNeon } from "drizzle-orm/neon-http";
-import { migrate as migrateNeon } from "drizzle-orm/neon-http/migrator";
 import { readMigrationFiles } from "drizzle-orm/migrator";
 import pg from "pg";
-import { DEFAULT_DATA_DIR, MIGRATIONS_FOLDER, dbKind, migratePglite, migratePostgres, openPglite } from "../adapters/node/db.ts";
+import { DEFAULT_DATA_DIR, MIGRATIONS_FOLDER, dbKind, migrateNeon, migratePglite, migratePostgres, openPglite } from "../adapters/node/storage.ts";
 
 // drizzle's bookkeeping: one row per applied migration.
 const COUNT_APPLIED = `select count(*)::int as n from drizzle.__drizzle_migrations`;
@@ -39,7 +37,7 @@ if (kind === "neon" && url) {
   const sql = neon(url);
   const count = () => applied(async () => (await sql.query(COUNT_APPLIED))[0]?.n);
   before = await count();
-  await migrateNeon(drizzleNeon({ client: sql }), { migrationsFolder: MIGRATIONS_FOLDER });
+  await migrateNeon(url);
   after = await count();
 } else if (kind === "postgres" && url) {
   const pool = new pg.Pool({ connectionString: url });

@@ -3,7 +3,7 @@
 // gateway serves; when it reports 0 failures, the older keys can be dropped from the ring.
 // Uses the same DATABASE_URL / NEON_FETCH_ENDPOINT as `npm run db:migrate`. Prints counts only.
 import { neonConfig } from "@neondatabase/serverless";
-import { openNodeDb } from "../adapters/node/db.ts";
+import { openNodeDb } from "../adapters/node/storage.ts";
 import { parseConfig } from "../src/config/schema.ts";
 import { describeError } from "../src/http/describe-error.ts";
 import { reencryptAll } from "../src/credentials/reencrypt.ts";

@@ -1,13 +1,16 @@
 // Deno and Deno Deploy entry: Deno.env -> config -> gateway -> Deno.serve.
-import { ConfigError, createGateway, edgeStorage, parseConfig } from "../../src/index.ts";
+import { ConfigError, createGateway, edgeStorage, parseEdgeConfig } from "../../src/index.ts";
+
+const PLATFORM = "Deno";
 
 let config;
 let storage;
 try {
-  config = parseConfig(Deno.env.toObject());
-  storage = edgeStorage(config, "Deno");
+  config = parseEdgeConfig(Deno.env.toObject(), PLATFORM);
+  storage = edgeStorage(config, PLATFORM);
 } catch (err) {
   if (err instanceof ConfigError) {
+    // On Deno Deploy this fails the revision's warm-up, so a misconfigured build never gets traffic.
     console.error(err.message);
     Deno.exit(1);
   }
@@ -17,10 +20,12 @@ try {
 const peers = new WeakMap<Request, string>();
 const gateway = createGateway({ config, ...storage, fetch: (input, init) => fetch(input, init), clientIp: (request) => peers.get(request) ?? null });
 
+// Deno Deploy decides where the server listens; locally HOST and PORT do (default 127.0.0.1:8787).
+const address = Deno.env.get("DENO_DEPLOY") ? {} : { port: config.PORT, hostname: Deno.env.get("HOST") ?? "127.0.0.1" };
+
 Deno.serve(
   {
-    port: config.PORT,
-    hostname: Deno.env.get("HOST") ?? "127.0.0.1",
+    ...address,
     onListen: ({ hostname, port }) => console.log(`edgegate (deno) listening on http://${hostname}:${port}`),
   },
   (request, info) => {

@@ -1,46 +1,34 @@
-// `npm start`: the gateway on Node, configured from process.env. Without DATABASE_URL it runs
-// on an embedded PGlite in .data/ (created and migrated here), with in-memory rate counters.
-import { ConfigError, createGateway, parseConfig, useNeonEndpoint } from "../../src/index.ts";
+// `npm start` / `npm run start:prod`: the gateway on Node, configured from process.env. Wiring
+// only: storage (storage.ts), the HTTP layer (http/), and the gateway between them. Without
+// DATABASE_URL it runs on an embedded PGlite in .data/, with in-memory rate counters.
+import { createGateway, describeError, enabledProviders, parseConfig, storageState, useNeonEndpoint } from "../../src/index.ts";
+import { nodeCountersLine, startBanner } from "./banner.ts";
+import { configOrExit, exitWith, stopOnSignals } from "./boot.ts";
 import { nodeClientIp } from "./client-ip.ts";
-import { nodeCounters } from "./counters.ts";
-import { openNodeDb } from "./db.ts";
-import { documentFactory } from "./document-response.ts";
-import { nodeHashKey } from "./hash-key.ts";
-import { serveNode } from "./server.ts";
-import { createPooledFetch } from "./transport.ts";
+import { createPooledFetch, documentFactory, listenFailure, nodeHashKey, serveNode } from "./http/index.ts";
+import { describeNodeDb, migrateNodeDb, nodeCounters, openNodeDb } from "./storage.ts";
 
-function exitWith(message: string): never {
-  console.error(message);
-  process.exit(1);
-}
-
-let config;
-try {
-  config = parseConfig(process.env);
-} catch (err) {
-  if (err instanceof ConfigError) exitWith(err.message);
-  throw err;
-}
-
+const config = configOrExit(() => parseConfig(process.env));
 useNeonEndpoint(config);
-const store = await openNodeDb({ DATABASE_URL: config.DATABASE_URL, NEON_FETCH_ENDPOINT: config.NEON_FETCH_ENDPOINT });
+const dbEnv = { DATABASE_URL: config.DATABASE_URL, NEON_FETCH_ENDPOINT: config.NEON_FETCH_ENDPOINT };
+if (config.GATEWAY_MIGRATE_ON_START) {
+  await migrateNodeDb(dbEnv).catch((err: unknown) => exitWith(`GATEWAY_MIGRATE_ON_START: migrating ${describeNodeDb(dbEnv)} failed: ${describeError(err)}`));
+}
+const store = await openNodeDb(dbEnv);
 const { counters, kind } = nodeCounters(config);
-const gateway = createGateway({ config, db: store.db, counters, fetch: createPooledFetch(), fast: { document: documentFactory, hashKey: nodeHashKey }, clientIp: nodeClientIp });
+const fast = { document: documentFactory, hashKey: nodeHashKey };
+const gateway = configOrExit(() => createGateway({ config, db: store.db, counters, fetch: createPooledFetch(), fast, clientIp: nodeClientIp }));
 
 const host = process.env.HOST ?? "127.0.0.1";
-const { url, close } = await serveNode(gateway.fetch, config.PORT, host);
-console.log(`edgegate listening on ${url}  (database: ${store.kind}, rate counters: ${kind})
-  curl ${url}/v1/models
-  curl ${url}/v1/chat/completions -H 'content-type: application/json' -H "authorization: Bearer $EDGEGATE_KEY" \\
-    -d '{"model":"openai/gpt-4o-mini","messages":[{"role":"user","content":"Hello"}]}'
-  (create a user and an API key with the operator API first: see README.md)`);
+const server = await serveNode(gateway.fetch, config.PORT, host).catch(async (err: unknown) => {
+  const line = listenFailure(err, host, config.PORT);
+  if (!line) throw err;
+  await store.close();
+  return exitWith(line);
+});
+// Stop taking requests, write the usage rows still queued, then let go of the database.
+stopOnSignals(() => server.close().then(() => gateway.drain()).then(() => store.close()));
 
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signal, () => {
-    // Stop taking requests, write the usage rows still queued, then let go of the database.
-    void close()
-      .then(() => gateway.drain())
-      .then(() => store.close())
-      .finally(() => process.exit(0));
-  });
-}
+const { state } = await storageState(store.db);
+const providers = [...enabledProviders(config).keys()];
+console.log(startBanner({ url: server.url, database: describeNodeDb(dbEnv), storage: state, counters: nodeCountersLine(kind), providers, operatorApi: config.GATEWAY_ADMIN_TOKEN !== undefined }));

@@ -50,10 +50,17 @@ function jsonSchema(schema: z.ZodType, io: "input" | "output"): JsonSchema {
   return rest;
 }
 
+/**
+ * OpenAPI has no path parameter that spans segments; a model id holds a slash, which clients send
+ * raw or percent-encoded. The description says so, and `x-rest` lets tools match such paths.
+ */
+const REST_PARAM = { description: "May hold `/`, sent raw or percent-encoded (`%2F`); it runs to the end of the path.", "x-rest": true };
+
 const security = (mode: AuthMode) => (mode === "operator" ? [{ operator: [] }] : mode === "signed-in" ? [{ bearer: [] }] : mode === "optional" ? [{}, { bearer: [] }] : []);
 
 function operation(r: Route): JsonSchema {
-  const parameters = [...r.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({ name, in: "path", required: true, schema: { type: "string" } }));
+  const names = [...r.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => name ?? "");
+  const parameters: JsonSchema[] = names.map((name, i) => ({ name, in: "path", required: true, schema: { type: "string" }, ...(r.restParam && i === names.length - 1 ? REST_PARAM : {}) }));
   if (r.query) {
     const props = jsonSchema(r.query, "input").properties;
     if (typeof props === "object" && props !== null) {

@@ -39,6 +39,8 @@ export interface RouteSpec<C, B extends z.ZodType, S extends z.ZodType> {
   method: Method;
   /** OpenAPI-style path: /v1/upstreams/{id}. */
   path: string;
+  /** The last parameter takes the rest of the path, slashes included (a model id). */
+  restParam?: boolean;
   summary: string;
   tag: string;
   auth: Auth<C>;
@@ -58,6 +60,7 @@ export interface Route {
   id: string;
   method: Method;
   path: string;
+  restParam: boolean;
   summary: string;
   tag: string;
   auth: AuthMode;
@@ -85,6 +88,7 @@ export function route<C, B extends z.ZodType = z.ZodNever, S extends z.ZodType =
     id: spec.id,
     method: spec.method,
     path: spec.path,
+    restParam: spec.restParam === true,
     summary: spec.summary,
     tag: spec.tag,
     auth: spec.auth.mode,

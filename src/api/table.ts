@@ -14,7 +14,7 @@ import {
 import { createApiKeyRoute, listApiKeysRoute, revokeApiKeyRoute } from "./routes/api-keys.ts";
 import { deleteByokKeyRoute, listByokKeysRoute, putByokKeyRoute } from "./routes/byok-keys.ts";
 import { chatCompletions } from "./routes/chat.ts";
-import { healthz, listModels, readyz } from "./routes/models.ts";
+import { getModel, healthz, listModels, readyz } from "./routes/models.ts";
 import { createRouteRoute, deleteRouteRoute, getRouteRoute, listRoutesRoute, updateRouteRoute } from "./routes/named-routes.ts";
 import { getOrgSettingsRoute, putOrgSettingsRoute } from "./routes/org-settings.ts";
 import { discoverUpstreamRoute, testUpstreamRoute } from "./routes/upstream-probes.ts";
@@ -26,6 +26,7 @@ export const ROUTES: readonly Route[] = [
   healthz,
   readyz,
   listModels,
+  getModel,
   chatCompletions,
   getUsage,
   getOrgSettingsRoute,

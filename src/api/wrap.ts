@@ -6,12 +6,20 @@ import type { Outcome } from "../domain/outcome.ts";
 import type { RequestContext } from "../http/context.ts";
 import { describeError } from "../http/describe-error.ts";
 import { errorResponse, GatewayError, internalError } from "../http/errors.ts";
+import { isNotMigrated } from "../store/pg-error.ts";
+import { notMigratedError } from "../store/readiness.ts";
 
 export type Serve<Q extends Request = Request> = (request: Q, rc: RequestContext) => Promise<Response>;
 
 export function wrap<Q extends Request>(routeId: string | null, serve: Serve<Q>, c: Pick<Container, "events" | "logger" | "now">): Serve<Q> {
   const answerError = (err: unknown, rc: RequestContext): Response => {
     if (err instanceof GatewayError) return errorResponse(err);
+    // Whichever route met it: a database without the gateway's tables is an operator's step
+    // away from working (npm run db:migrate), not an internal error.
+    if (isNotMigrated(err)) {
+      c.logger.error("database not migrated", { requestId: rc.requestId, route: routeId, error: describeError(err) });
+      return errorResponse(notMigratedError());
+    }
     c.logger.error("unhandled error", { requestId: rc.requestId, route: routeId, error: describeError(err) });
     return errorResponse(internalError());
   };

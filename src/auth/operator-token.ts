@@ -14,9 +14,12 @@ async function sameSecret(a: string, b: string): Promise<boolean> {
   return diff === 0;
 }
 
-/** Operator routes need `Authorization: Bearer $GATEWAY_ADMIN_TOKEN`; without the setting they do not exist. */
+export const operatorApiDisabled = () =>
+  new GatewayError(404, "operator_api_disabled", "The operator API is off on this gateway: set GATEWAY_ADMIN_TOKEN (16 characters or more) to turn it on.");
+
+/** Operator routes need `Authorization: Bearer $GATEWAY_ADMIN_TOKEN`; without the setting they are off. */
 export async function requireOperator(request: Request, adminToken: string | undefined): Promise<void> {
-  if (!adminToken) throw new GatewayError(404, "route_not_found", "The operator API is disabled on this gateway.");
+  if (!adminToken) throw operatorApiDisabled();
   const header = request.headers.get("authorization");
   if (!header) throw new GatewayError(401, "missing_token", "The operator API needs the admin token.");
   const token = /^Bearer[ \t]+(\S+)$/i.exec(header.trim())?.[1];

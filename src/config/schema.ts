@@ -43,6 +43,13 @@ const boolWithDefault = (fallback: boolean) =>
     return z.NEVER;
   });
 
+// A Postgres URL on every platform; memory:// (an in-memory PGlite) only means something on Node.
+// The message never repeats the value: it carries the password.
+const databaseUrl = optionalString.refine(
+  (v) => v === undefined || /^(postgres|postgresql|memory):\/\//i.test(v),
+  "must be a postgres:// or postgresql:// URL (or memory:// on Node)",
+);
+
 const csv = optionalString.transform((v) =>
   v === undefined ? [] : v.split(",").map((s) => s.trim().toLowerCase()).filter(Boolean),
 );
@@ -141,7 +148,9 @@ export const envSchema = z.object({
   GROQ_BASE_URL: optionalUrl,
   TOGETHER_API_KEY: optionalString,
   TOGETHER_BASE_URL: optionalUrl,
-  DATABASE_URL: optionalString,
+  DATABASE_URL: databaseUrl,
+  /** Node only: apply the migrations in drizzle/ to DATABASE_URL before serving (off: `npm run db:migrate`). */
+  GATEWAY_MIGRATE_ON_START: boolWithDefault(false),
   /** Where the Neon HTTP driver sends SQL; unset = Neon's own endpoint for DATABASE_URL's host. */
   NEON_FETCH_ENDPOINT: optionalUrl,
   UPSTASH_REDIS_REST_URL: optionalUrl,
@@ -153,18 +162,36 @@ export type Env = z.input<typeof envSchema>;
 export type Config = z.output<typeof envSchema>;
 export type OperatorProvider = z.output<typeof operatorProviderSchema>;
 
+export interface ConfigProblem {
+  setting: string;
+  problem: string;
+}
+
+/** One or more bad settings, all named in the message so that one restart can fix them all. */
 export class ConfigError extends Error {
-  constructor(readonly setting: string, problem: string) {
-    super(`invalid configuration: ${setting}: ${problem}`);
+  readonly problems: readonly ConfigProblem[];
+  constructor(readonly setting: string, problem: string, more: readonly ConfigProblem[] = []) {
+    const problems = [{ setting, problem }, ...more];
+    super(`invalid configuration: ${problems.map((p) => `${p.setting}: ${p.problem}`).join("; ")}`);
     this.name = "ConfigError";
+    this.problems = problems;
+  }
+
+  static of(problems: readonly ConfigProblem[]): ConfigError {
+    const [first, ...rest] = problems;
+    return first ? new ConfigError(first.setting, first.problem, rest) : new ConfigError("configuration", "is invalid");
   }
 }
 
-/** Validates platform env into Config, or throws a ConfigError naming the first bad setting. */
+/** Validates platform env into Config, or throws a ConfigError naming every bad setting. */
 export function parseConfig(env: Record<string, string | undefined>): Config {
   const result = envSchema.safeParse(env);
   if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const setting = String(issue?.path[0] ?? "configuration");
-  throw new ConfigError(setting, issue?.message ?? "is invalid");
+  // The first problem zod reports for each setting.
+  const problems = new Map<string, string>();
+  for (const issue of result.error.issues) {
+    const setting = String(issue.path[0] ?? "configuration");
+    if (!problems.has(setting)) problems.set(setting, issue.message);
+  }
+  throw ConfigError.of([...problems].map(([setting, problem]) => ({ setting, problem })));
 }

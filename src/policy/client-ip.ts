@@ -1,26 +1,10 @@
-// The client's address, taken only from what the platform itself vouches for: a header a client
-// could set is trusted only where the platform overwrites it (Cloudflare, Vercel); socket-based
-// runtimes (Node, Deno) hand the peer address over instead. Used to rate-limit anonymous callers.
+// The client's address, as anonymous rate limits count it. Where it comes from is each adapter's
+// business (its own client-ip.ts): only what the platform itself vouches for, a header only where
+// the platform overwrites it (Cloudflare, Vercel), the socket's peer on Node and Deno.
 import { parseIpv6 } from "../ssrf/ipv6.ts";
 
 /** Reads the caller's IP from a request; null when the platform gave none. */
 export type ClientIpSource = (request: Request) => string | null;
-
-/** Cloudflare sets CF-Connecting-IP on every request and replaces any value the client sent. */
-export const cloudflareClientIp: ClientIpSource = (request) => request.headers.get("cf-connecting-ip");
-
-/**
- * Vercel sets x-real-ip and x-forwarded-for itself (overwriting the client's); its first
- * x-forwarded-for entry is the client.
- */
-export const vercelClientIp: ClientIpSource = (request) => {
-  const real = request.headers.get("x-real-ip");
-  if (real) return real;
-  const forwarded = request.headers.get("x-forwarded-for");
-  if (!forwarded) return null;
-  const comma = forwarded.indexOf(",");
-  return (comma === -1 ? forwarded : forwarded.slice(0, comma)).trim() || null;
-};
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 

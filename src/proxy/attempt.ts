@@ -90,7 +90,8 @@ export async function attempt<R extends DialectRequest>(deps: AttemptDeps, a: At
   }
 
   const ctx: RelayContext = { call, clientModel: target.model, secrets };
-  if (request.stream && upstream.body && upstream.headers.get("content-type")?.includes("text/event-stream") === true) {
+  // A stream request may still get one JSON document (an error in a 200, say): that is relayed as a document.
+  if (request.stream && upstream.headers.get("content-type")?.includes("text/event-stream") === true && upstream.body) {
     let ended: (end: StreamEnd) => void = () => {};
     const streamEnded = new Promise<StreamEnd>((resolve) => (ended = resolve));
     let body: ReadableStream<Uint8Array>;

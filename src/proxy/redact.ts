@@ -11,8 +11,20 @@ const MAX_DEPTH = 32;
 
 /** The credentials one upstream call carried, longest first (so a longer one is never half-replaced). */
 export function sentSecrets(apiKey: string, extraHeaders: Readonly<Record<string, string>>): readonly string[] {
-  const all = [apiKey, ...Object.values(extraHeaders)].filter((s) => s.length >= MIN_SECRET_LENGTH);
+  // Each also as it travels: HTTP drops the spaces and tabs around a header value (a pasted " sk-… ").
+  const all = [apiKey, ...Object.values(extraHeaders)].flatMap((s) => [s, s.replace(/^[\t ]+|[\t ]+$/g, "")]).filter((s) => s.length >= MIN_SECRET_LENGTH);
   return [...new Set(all)].sort((a, b) => b.length - a.length);
+}
+
+/** Whether `text` quotes any credential of this call (as it travelled: HTTP trims header values). */
+export function quotesCredential(text: string, apiKey: string, extraHeaders: Readonly<Record<string, string>>): boolean {
+  const quoted = (s: string) => {
+    const sent = s.trim();
+    return sent.length >= MIN_SECRET_LENGTH && text.includes(sent);
+  };
+  if (quoted(apiKey)) return true;
+  for (const name in extraHeaders) if (quoted(extraHeaders[name] ?? "")) return true;
+  return false;
 }
 
 /** `text` with every secret, as written and as JSON would escape it, replaced. */

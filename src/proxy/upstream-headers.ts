@@ -3,16 +3,20 @@
 const PASS_THROUGH = ["openai-processing-ms", "openai-version"] as const;
 const UPSTREAM_REQUEST_ID = ["x-request-id", "request-id"] as const;
 
-export function copyAllowedHeaders(from: Headers, to: Record<string, string>): void {
+/**
+ * Copies the allow-listed headers. They are the upstream's words too: a value quoting a
+ * credential the gateway sent (`leaks`) is dropped, never relayed.
+ */
+export function copyAllowedHeaders(from: Headers, to: Record<string, string>, leaks: (value: string) => boolean): void {
   for (const name of PASS_THROUGH) {
     const v = from.get(name);
-    if (v !== null) to[name] = v;
+    if (v !== null && !leaks(v)) to[name] = v;
   }
   for (const name of UPSTREAM_REQUEST_ID) {
     const v = from.get(name);
     // Our own x-request-id identifies the gateway request; the upstream's keeps its own name.
     if (v !== null) {
-      to["x-upstream-request-id"] = v;
+      if (!leaks(v)) to["x-upstream-request-id"] = v;
       break;
     }
   }

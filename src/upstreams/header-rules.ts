@@ -17,6 +17,18 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 // Header values are byte strings; CR/LF/NUL would split or end a header.
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 export const MAX_EXTRA_HEADERS = 32;
+/** Names and values together: with the gateway's own headers this stays under common server limits (8 KiB a header block at least). */
+export const MAX_EXTRA_HEADER_BYTES = 4096;
+
+/**
+ * A credential as it must travel in a header: visible ASCII, spaces only inside. One that is
+ * saved but cannot be sent (a pasted line break, surrounding spaces HTTP would strip) is refused.
+ */
+export const credentialSchema = z
+  .string()
+  .min(1)
+  .max(4096)
+  .regex(/^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/, "must be printable ASCII without surrounding spaces or line breaks");
 
 /** Extra headers as stored (and accepted in bodies): names lower-cased, reserved ones refused. */
 export const extraHeadersSchema = z
@@ -25,6 +37,8 @@ export const extraHeadersSchema = z
     const seen = new Set<string>();
     const names = Object.keys(headers);
     if (names.length > MAX_EXTRA_HEADERS) ctx.addIssue({ code: "custom", message: `at most ${MAX_EXTRA_HEADERS} headers` });
+    const bytes = names.reduce((n, name) => n + name.length + (headers[name]?.length ?? 0), 0);
+    if (bytes > MAX_EXTRA_HEADER_BYTES) ctx.addIssue({ code: "custom", message: `at most ${MAX_EXTRA_HEADER_BYTES} bytes of names and values together` });
     for (const name of names) {
       const lower = name.toLowerCase();
       let problem: string | undefined;

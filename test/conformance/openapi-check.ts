@@ -68,6 +68,7 @@ export function responseRecorder(): { fetch: Fetch; answers(origin: string): Pro
 const mediaSchema = z.looseObject({ schema: z.unknown().optional() });
 const operationSchema = z.looseObject({
   operationId: z.string(),
+  parameters: z.array(z.looseObject({ name: z.string(), in: z.string(), "x-rest": z.boolean().optional() })).optional(),
   responses: z.record(z.string(), z.looseObject({ content: z.record(z.string(), mediaSchema).optional() })),
 });
 const documentSchema = z.looseObject({
@@ -85,9 +86,15 @@ interface Template {
 
 const escape = (s: string) => s.replace(/[.*+?^$()|[\]\\]/g, "\\$&");
 
-/** /v1/upstreams/{id} -> a pattern over one path segment per parameter; a trailing slash is the same path (as the router has it). */
-function templateOf(path: string): RegExp {
-  const segments = path.split("/").map((s) => (/^\{\w+\}$/.test(s) ? "[^/]+" : escape(s)));
+/**
+ * /v1/upstreams/{id} -> a pattern over one path segment per parameter, or over the rest of the
+ * path for one marked `x-rest`; a trailing slash is the same path (as the router has it).
+ */
+function templateOf(path: string, rest: ReadonlySet<string>): RegExp {
+  const segments = path.split("/").map((s) => {
+    const param = /^\{(\w+)\}$/.exec(s)?.[1];
+    return param === undefined ? escape(s) : rest.has(param) ? ".+?" : "[^/]+";
+  });
   return new RegExp(`^${segments.join("/")}/?$`);
 }
 
@@ -102,12 +109,11 @@ const describeAnswer = (a: RecordedAnswer) => {
 };
 
 function templatesOf(doc: z.infer<typeof documentSchema>): Template[] {
-  return Object.entries(doc.paths).map(([path, ops]) => ({
-    path,
-    pattern: templateOf(path),
-    params: (path.match(/\{/g) ?? []).length,
-    methods: new Map(Object.entries(ops).map(([method, op]) => [method.toUpperCase(), operationSchema.parse(op)])),
-  }));
+  return Object.entries(doc.paths).map(([path, ops]) => {
+    const methods = new Map(Object.entries(ops).map(([method, op]) => [method.toUpperCase(), operationSchema.parse(op)]));
+    const rest = new Set([...methods.values()].flatMap((op) => (op.parameters ?? []).filter((p) => p.in === "path" && p["x-rest"] === true).map((p) => p.name)));
+    return { path, pattern: templateOf(path, rest), params: (path.match(/\{/g) ?? []).length, methods };
+  });
 }
 
 /** The operation an answer belongs to: the literal path wins over a template with parameters, as with any router. */

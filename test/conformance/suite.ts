@@ -141,6 +141,28 @@ export function conformanceSuite(runtime: string, start: Launcher, opts: { skip?
         expect(body.data.every((m) => m.object === "model" && m.id.startsWith(`${m.owned_by}/`))).toBe(true);
       });
 
+      it("GET /v1/models/{id} answers the list's entry, the id's slash raw or percent-encoded", async () => {
+        const list = (await (await fetch(`${gw.url}/v1/models`)).json()) as { data: { id: string }[] };
+        for (const id of ["openai/free-mock", "openai/org/some-model", "openai/模型-large", "acme/acme-large"]) {
+          const entry = list.data.find((m) => m.id === id);
+          expect(entry).toBeDefined();
+          // The openai SDK sends encodeURIComponent(id); curl users type the slash.
+          for (const path of [encodeURIComponent(id), id, `${encodeURIComponent(id)}/`]) {
+            const res = await fetch(`${gw.url}/v1/models/${path}`);
+            expect(res.status).toBe(200);
+            expect(res.headers.get("x-request-id")).toBeTruthy();
+            expect(await res.json()).toEqual(entry);
+          }
+        }
+      });
+
+      it("GET /v1/models/{id} of a model not listed answers 404 model_not_found", async () => {
+        for (const path of ["openai%2Fnope", "nope", "groq%2Fllama-3", "%E0%A4%A"]) {
+          const error = await expectError(await fetch(`${gw.url}/v1/models/${path}`), 404, "model_not_found");
+          expect(error.param).toBe("model");
+        }
+      });
+
       it("each response gets its own request id", async () => {
         const [a, b] = await Promise.all([fetch(`${gw.url}/healthz`), fetch(`${gw.url}/healthz`)]);
         expect(a.headers.get("x-request-id")).not.toBe(b.headers.get("x-request-id"));

@@ -5,7 +5,7 @@ import { PGlite } from "@electric-sql/pglite";
 import { drizzle } from "drizzle-orm/pglite";
 import OpenAI from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { migratePglite } from "../../adapters/node/db.ts";
+import { migratePglite } from "../../adapters/node/storage.ts";
 import * as schema from "../../src/store/schema/index.ts";
 import { createGateway, createMemoryCounters, parseConfig, type Gateway } from "../../src/index.ts";
 import type { Logger } from "../../src/domain/runtime.ts";

@@ -8,7 +8,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMockLlm, type MockLlm } from "../support/mock-llm/index.ts";
 import { startNode } from "../support/runtimes/node.ts";
-import { migratePostgres } from "../../adapters/node/db.ts";
+import { migratePostgres } from "../../adapters/node/storage.ts";
 import { freshDatabase, serviceAvailable } from "../support/services.ts";
 
 const run = promisify(execFile);

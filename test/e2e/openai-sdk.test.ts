@@ -147,4 +147,18 @@ describe("openai SDK against the gateway", () => {
     const page = await client.models.list();
     expect(page.data.map((m) => m.id)).toContain("openai/gpt-4o-mini");
   });
+
+  it("retrieves one model, whose id the SDK sends percent-encoded", async () => {
+    mock.reset();
+    const model = await client.models.retrieve("openai/mock-model");
+    expect(model).toMatchObject({ id: "openai/mock-model", object: "model", owned_by: "openai" });
+    const listed = (await client.models.list()).data.find((m) => m.id === "openai/mock-model");
+    expect(model).toEqual(listed);
+    const err = await client.models.retrieve("openai/no-such-model").catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(APIError);
+    expect((err as APIError).status).toBe(404);
+    expect((err as APIError).code).toBe("model_not_found");
+    // Answered from the catalog: no upstream call.
+    expect(mock.requests).toHaveLength(0);
+  });
 });

@@ -4,7 +4,7 @@ import { PGlite } from "@electric-sql/pglite";
 import { SignJWT } from "jose";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { migratePglite } from "../../adapters/node/db.ts";
+import { migratePglite } from "../../adapters/node/storage.ts";
 import { createGateway, createMemoryCounters, parseConfig, type Gateway } from "../../src/index.ts";
 import { createNeonDb } from "../../src/store/neon.ts";
 import { startMockLlm, type MockLlm } from "../support/mock-llm/index.ts";

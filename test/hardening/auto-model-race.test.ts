@@ -4,7 +4,7 @@
 // (400, nothing saved) or the delete waits for the save (200, and the key goes afterwards).
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { migratePostgres } from "../../adapters/node/db.ts";
+import { migratePostgres } from "../../adapters/node/storage.ts";
 import { requester, seedOwners, type Requester } from "../support/owner-world.ts";
 import { startNode, type NodeGateway } from "../support/runtimes/node.ts";
 import { freshDatabase, serviceAvailable } from "../support/services.ts";

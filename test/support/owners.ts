@@ -4,7 +4,7 @@ import { PGlite } from "@electric-sql/pglite";
 import { drizzle as drizzleNodePg } from "drizzle-orm/node-postgres";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import pg from "pg";
-import { migratePglite, migratePostgres } from "../../adapters/node/db.ts";
+import { migratePglite, migratePostgres } from "../../adapters/node/storage.ts";
 import type { Owner } from "../../src/domain/caller.ts";
 import type { Db } from "../../src/store/db.ts";
 import { createNeonDb } from "../../src/store/neon.ts";

@@ -47,9 +47,9 @@ export const createApiKeyRoute = route({
   answer: { status: 201, schema: createdApiKey },
   errors: [400, 403],
   async handler({ c, caller, body: readBody }) {
-    const acting = keyManager(caller);
     const body = await readBody();
-    const owner = body.owner === undefined ? acting : requestedOwner(caller, body.owner);
+    // keyManager only for the acting owner: a member acting for an organization may still ask for their own key.
+    const owner = body.owner === undefined ? keyManager(caller) : requestedOwner(caller, body.owner);
     await authorize(c.identities.role, caller, owner, "write", () => new GatewayError(403, "not_org_member", `You are not a member of organization ${owner.id}.`, "owner"));
     const expiresAt = body.expires_at === undefined ? undefined : new Date(body.expires_at);
     if (expiresAt && expiresAt.getTime() <= c.now()) throw new GatewayError(400, "invalid_body", "expires_at: must be in the future", "expires_at");

@@ -1,21 +1,41 @@
-// GET /v1/models and the operations routes (/healthz, /readyz).
+// GET /v1/models, GET /v1/models/{id} and the operations routes (/healthz, /readyz).
 import { actingScope, ownersInScope, readingScope } from "../../access/owners.ts";
 import { declaredModelView, modelView, upstreamModelViews } from "../../catalog/model-view.ts";
 import { describeError } from "../../http/describe-error.ts";
 import { GatewayError } from "../../http/errors.ts";
-import { ping } from "../../store/health.ts";
+import type { Container } from "../../container/container.ts";
+import type { Caller } from "../../domain/caller.ts";
+import { notMigratedError, storageState } from "../../store/readiness.ts";
 import { listUpstreamModels } from "../../store/repos/upstreams.ts";
 import { anyone, optionalCaller } from "../auth.ts";
 import { route } from "../route.ts";
-import { modelList, ok } from "../schemas/models.ts";
+import { modelEntry, modelList, ok, type ModelEntry } from "../schemas/models.ts";
 import { addRouteEntries } from "./route-models.ts";
 
 /**
- * The enabled catalog entries of providers this gateway can reach, the models operators declared
- * with their providers in GATEWAY_PROVIDERS, and for a signed-in caller the models of their own
- * and their organizations' upstreams (both, whichever organization they act for), and the named
- * routes their requests can name.
+ * What a caller may use: the enabled catalog entries of providers this gateway can reach, for a
+ * signed-in caller the models of their own and their organizations' upstreams (both, whichever
+ * organization they act for) and the named routes their requests can name. A model declared in
+ * GATEWAY_PROVIDERS but not priced in the catalog is served only under pass-through pricing (the
+ * catalog rule), so it is listed only then.
  */
+async function visibleModels(c: Container, caller: Caller): Promise<ModelEntry[]> {
+  const providers = c.targets.providers;
+  const catalog = await c.catalog.all();
+  const data: ModelEntry[] = [];
+  for (const m of catalog.values()) if (providers.has(m.provider)) data.push(modelView(m));
+  if (c.targets.passthrough) {
+    for (const p of providers.values()) {
+      for (const model of p.models) if (!catalog.has(`${p.id}/${model}`)) data.push(declaredModelView(p.id, model));
+    }
+  }
+  if (caller.kind !== "anonymous") {
+    for (const up of await listUpstreamModels(c.db, await ownersInScope(c.orgsOf, readingScope(caller)))) data.push(...upstreamModelViews(up));
+    addRouteEntries(data, await c.routes.listFor(actingScope(caller)));
+  }
+  return data;
+}
+
 export const listModels = route({
   id: "listModels",
   method: "GET",
@@ -26,18 +46,29 @@ export const listModels = route({
   answer: { status: 200, schema: modelList },
   errors: [],
   async handler({ c, caller }) {
-    const providers = c.targets.providers;
-    const catalog = await c.catalog.all();
-    const data = [];
-    for (const m of catalog.values()) if (providers.has(m.provider)) data.push(modelView(m));
-    for (const p of providers.values()) {
-      for (const model of p.models) if (!catalog.has(`${p.id}/${model}`)) data.push(declaredModelView(p.id, model));
-    }
-    if (caller.kind !== "anonymous") {
-      for (const up of await listUpstreamModels(c.db, await ownersInScope(c.orgsOf, readingScope(caller)))) data.push(...upstreamModelViews(up));
-      addRouteEntries(data, await c.routes.listFor(actingScope(caller)));
-    }
-    return { object: "list" as const, data };
+    return { object: "list" as const, data: await visibleModels(c, caller) };
+  },
+});
+
+/**
+ * Ids hold a slash, which clients send raw (`/v1/models/openai/gpt-4o`) or, like the openai SDK,
+ * percent-encoded (`/v1/models/openai%2Fgpt-4o`); both mean the same.
+ */
+export const getModel = route({
+  id: "retrieveModel",
+  method: "GET",
+  path: "/v1/models/{id}",
+  restParam: true,
+  summary: "One model the caller can use, as the list shows it.",
+  tag: "models",
+  auth: optionalCaller,
+  answer: { status: 200, schema: modelEntry },
+  errors: [404],
+  async handler({ c, caller, params }) {
+    const id = (params.id ?? "").replace(/\/+$/, "");
+    const found = id ? (await visibleModels(c, caller)).find((m) => m.id === id) : undefined;
+    if (!found) throw new GatewayError(404, "model_not_found", `Model "${id}" does not exist or is not available to this caller; see GET /v1/models.`, "model");
+    return found;
   },
 });
 
@@ -57,18 +88,16 @@ export const readyz = route({
   id: "readyz",
   method: "GET",
   path: "/readyz",
-  summary: "Readiness: the database answers.",
+  summary: "Readiness: the database answers and has been migrated.",
   tag: "operations",
   auth: anyone,
   answer: { status: 200, schema: ok },
   errors: [503],
   async handler({ c }) {
-    try {
-      await ping(c.db);
-      return { ok: true as const };
-    } catch (err) {
-      c.logger.warn("readiness check failed", { error: describeError(err) });
-      throw new GatewayError(503, "storage_unavailable", "The database is not reachable.");
-    }
+    const { state, error } = await storageState(c.db);
+    if (state === "ready") return { ok: true as const };
+    c.logger.warn("readiness check failed", { state, error: describeError(error) });
+    if (state === "not_migrated") throw notMigratedError();
+    throw new GatewayError(503, "storage_unavailable", "The database is not reachable.");
   },
 });

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { MODEL_ID_MAX, modelIdProblem } from "../../routing/model-id.ts";
 import { orgSettingsSchema } from "../../store/repos/orgs.ts";
 import { nullableTimestamp, ownerSchema, timestamp } from "./common.ts";
+import { credentialSchema } from "../../upstreams/header-rules.ts";
 import { ownerRef } from "./upstreams.ts";
 
 const totals = z.object({ requests: z.number().int(), prompt_tokens: z.number().int(), completion_tokens: z.number().int(), cost_microdollars: z.number().int() });
@@ -41,7 +42,7 @@ export const createApiKeyBody = z
 export const byokKeyView = z.object({ object: z.literal("byok_key"), provider: z.string(), owner: ownerSchema, api_key_hint: z.string(), created_at: timestamp, updated_at: timestamp });
 export const byokKeyList = z.object({ object: z.literal("list"), data: z.array(byokKeyView) });
 // `owner` as for custom upstreams: absent = the acting owner; an organization needs its admin role.
-export const putByokKeyBody = z.object({ api_key: z.string().min(1).max(4096), owner: ownerRef.optional() }).strict();
+export const putByokKeyBody = z.object({ api_key: credentialSchema, owner: ownerRef.optional() }).strict();
 
 const AUTO_MODES_MAX = 32;
 const modelId = z

@@ -20,5 +20,6 @@ export const modelEntry = z.looseObject({
 });
 
 export const modelList = z.object({ object: z.literal("list"), data: z.array(modelEntry) });
+export type ModelEntry = z.input<typeof modelEntry>;
 
 export const ok = z.object({ ok: z.literal(true) });

@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { MAX_MODELS } from "../../upstreams/checks.ts";
 import { ownerSchema, timestamp } from "./common.ts";
-import { extraHeadersSchema } from "../../upstreams/header-rules.ts";
+import { credentialSchema, extraHeadersSchema } from "../../upstreams/header-rules.ts";
 import { upstreamModelSchema } from "../../upstreams/model-meta.ts";
 
 
@@ -18,7 +18,7 @@ const providerId = z
   .regex(/^[a-z0-9][a-z0-9_-]*$/, "must be a lower-case slug (a-z, 0-9, _ and -, starting with a letter or digit)");
 
 export const modelsBody = z
-  .array(upstreamModelSchema)
+  .array(upstreamModelSchema.strict()) // strict here, in bodies only: stored rows are read leniently
   .max(MAX_MODELS)
   .superRefine((models, ctx) => {
     const seen = new Set<string>();
@@ -32,7 +32,7 @@ const fields = {
   provider_id: providerId,
   display_name: z.string().trim().min(1).max(200),
   base_url: z.string().trim().min(1).max(2048),
-  api_key: z.string().min(1).max(4096),
+  api_key: credentialSchema,
   models: modelsBody,
   enabled: z.boolean(),
 };

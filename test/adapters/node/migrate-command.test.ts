@@ -5,7 +5,7 @@ import { promisify } from "node:util";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readMigrationFiles } from "drizzle-orm/migrator";
-import { MIGRATIONS_FOLDER } from "../../../adapters/node/db.ts";
+import { MIGRATIONS_FOLDER } from "../../../adapters/node/storage.ts";
 import { startNeonHttp, type NeonStandIn } from "../../support/neon/index.ts";
 import { freshDatabase, serviceAvailable } from "../../support/services.ts";
 

@@ -1,7 +1,7 @@
 // A local Neon SQL-over-HTTP endpoint: what `neon()` from @neondatabase/serverless and drizzle's
 // neon-http driver send (POST /sql, one query or a `queries` batch, params as text) answered
 // the way Neon answers — Postgres text output in array mode, SQLSTATE errors as 400 bodies.
-// Facts from ../shared/PROTOCOLS.md and the client's own source (index.mjs of 1.2.0).
+// Facts from the client's own source (index.mjs of @neondatabase/serverless 1.2.0).
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { neonConfig } from "@neondatabase/serverless";

@@ -1,12 +1,11 @@
 // The gateway on Node, in-process: the same pieces `npm start` wires, on a free port. The
 // database is whatever DATABASE_URL says; tests default to an in-memory PGlite.
-import { nodeCounters } from "../../../adapters/node/counters.ts";
-import { openNodeDb } from "../../../adapters/node/db.ts";
-import { documentFactory } from "../../../adapters/node/document-response.ts";
+import { nodeCounters, openNodeDb } from "../../../adapters/node/storage.ts";
+import { documentFactory } from "../../../adapters/node/http/document-response.ts";
 import { nodeClientIp } from "../../../adapters/node/client-ip.ts";
-import { nodeHashKey } from "../../../adapters/node/hash-key.ts";
-import { serveNode } from "../../../adapters/node/server.ts";
-import { createPooledFetch } from "../../../adapters/node/transport.ts";
+import { nodeHashKey } from "../../../adapters/node/http/hash-key.ts";
+import { serveNode } from "../../../adapters/node/http/server.ts";
+import { createPooledFetch } from "../../../adapters/node/http/transport.ts";
 import { createGateway, parseConfig, useNeonEndpoint, type Db } from "../../../src/index.ts";
 
 export interface NodeGateway {

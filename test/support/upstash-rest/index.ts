@@ -1,6 +1,6 @@
 // A local stand-in for Upstash Redis's REST API, backed by a real Redis, so the unmodified
-// @upstash/redis and @upstash/ratelimit clients can run in tests. Wire shapes follow
-// /work/shared/PROTOCOLS.md ("Upstash Redis REST") as checked against the client sources.
+// @upstash/redis and @upstash/ratelimit clients can run in tests. Wire shapes are those the
+// client sources (@upstash/redis 1.39, @upstash/ratelimit 2.2) send and expect.
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { Redis } from "ioredis";

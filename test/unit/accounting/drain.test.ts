@@ -2,7 +2,7 @@
 import { PGlite } from "@electric-sql/pglite";
 import { drizzle } from "drizzle-orm/pglite";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { migratePglite } from "../../../adapters/node/db.ts";
+import { migratePglite } from "../../../adapters/node/storage.ts";
 import * as schema from "../../../src/store/schema/index.ts";
 import { createGateway, createMemoryCounters, parseConfig } from "../../../src/index.ts";
 import { startMockLlm, type MockLlm } from "../../support/mock-llm/index.ts";

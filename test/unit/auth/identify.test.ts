@@ -2,7 +2,7 @@ import { SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import type { Role } from "../../../src/domain/caller.ts";
 import { sha256Hex } from "../../../src/auth/hash-key.ts";
-import { nodeHashKey } from "../../../adapters/node/hash-key.ts";
+import { nodeHashKey } from "../../../adapters/node/http/hash-key.ts";
 import { identify } from "../../../src/auth/identify.ts";
 import type { ApiKeyRecord, IdentitySource, UserRecord } from "../../../src/auth/identity-source.ts";
 import { jwtVerifier } from "../../../src/auth/jwt.ts";

@@ -1,6 +1,8 @@
 // Where the client IP comes from on each platform, and what one "client" is for rate limits.
 import { describe, expect, it } from "vitest";
-import { cloudflareClientIp, rateLimitSubject, vercelClientIp } from "../../../src/policy/client-ip.ts";
+import { cloudflareClientIp } from "../../adapters/cloudflare/client-ip.ts";
+import { vercelClientIp } from "../../adapters/vercel/client-ip.ts";
+import { rateLimitSubject } from "../../src/policy/client-ip.ts";
 
 const req = (headers: Record<string, string>) => new Request("http://gateway/v1/chat/completions", { headers });
 

@@ -1,7 +1,7 @@
 // A fetch-shaped upstream transport on an undici connection pool. Node's global fetch pays
 // for WHATWG streams on every body; this pays only where a stream is really relayed.
 import { Agent } from "undici";
-import { signalHook, UPSTREAM_ABORT, type FetchLike, type UpstreamInit } from "../../src/index.ts";
+import { signalHook, UPSTREAM_ABORT, type FetchLike, type UpstreamInit } from "../../../src/index.ts";
 import { UpstreamHandler } from "./upstream-handler.ts";
 
 export interface PooledFetchOptions {

@@ -4,7 +4,7 @@
 // signal, text/json/arrayBuffer read straight off the socket) and builds the real Request only
 // when something asks for the rest (body stream, clone, formData, ...).
 import type { IncomingMessage } from "node:http";
-import { Stopper } from "../../src/index.ts";
+import { Stopper } from "../../../src/index.ts";
 import { RecordHeaders } from "./record-headers.ts";
 
 export class NodeRequest implements Request {

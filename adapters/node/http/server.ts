@@ -1,10 +1,10 @@
 // Serves a web-standard fetch handler on node:http: IncomingMessage -> (lightweight) Request,
 // Response -> ServerResponse, with client disconnects turned into an aborted request signal.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, ServerResponse, type IncomingMessage, type Server } from "node:http";
 import { randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
-import type { ExecutionContextLike } from "../../src/index.ts";
+import type { ExecutionContextLike } from "../../../src/index.ts";
 import { DocumentResponse } from "./document-response.ts";
 import { RecordHeaders } from "./record-headers.ts";
 import { NodeRequest } from "./request.ts";
@@ -49,7 +49,8 @@ const CLIENT_ERRORS: Record<string, [number, string, string, string]> = {
 const MALFORMED: [number, string, string, string] = [400, "Bad Request", "invalid_request", "The request is not valid HTTP."];
 
 function answerClientError(err: Error & { code?: string }, socket: Duplex): void {
-  if (err.code === "ECONNRESET" || !socket.writable) return void socket.destroy();
+  // An answer already under way owns the socket: a status line written now would land inside its body (node's own rule).
+  if (err.code === "ECONNRESET" || !socket.writable || ("_httpMessage" in socket && socket._httpMessage instanceof ServerResponse && socket._httpMessage.headersSent)) return void socket.destroy();
   const [status, reason, code, message] = CLIENT_ERRORS[err.code ?? ""] ?? MALFORMED;
   const body = JSON.stringify({ error: { message, type: "invalid_request_error", code, param: null } });
   socket.end(
@@ -98,8 +99,8 @@ function plainHeaders(h: Headers): Record<string, string | string[]> {
 }
 
 async function writeResponse(response: Response, res: ServerResponse, request: NodeRequest) {
-  if (response instanceof DocumentResponse && !response.bodyUsed) {
-    const text = response.takeText();
+  const text = response instanceof DocumentResponse ? response.takeText() : null;
+  if (text !== null) {
     // Our own record goes to node as it is: no copy, no Headers iteration.
     const headers = response.headers instanceof RecordHeaders ? response.headers : new RecordHeaders(plainHeaders(response.headers));
     headers.record["content-length"] = String(Buffer.byteLength(text));

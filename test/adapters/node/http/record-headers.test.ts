@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { RecordHeaders } from "../../../adapters/node/record-headers.ts";
+import { RecordHeaders } from "../../../../adapters/node/http/record-headers.ts";
 
 // The Node adapter's record-backed Headers must answer like the standard class it stands in for.
 describe("RecordHeaders", () => {

@@ -3,13 +3,14 @@
 // On Node 20 a real Response over a string builds a byte stream and a reader just to hand the
 // text back (~15 µs); the core only calls text()/json() on these, so answer those directly and
 // build the real thing only if something wants the rest.
-import type { DocumentFactory } from "../../src/index.ts";
+import type { DocumentFactory } from "../../../src/index.ts";
 import { RecordHeaders } from "./record-headers.ts";
 
 export class DocumentResponse implements Response {
   readonly type: ResponseType = "default";
   readonly redirected = false;
-  #text: string;
+  /** The body while nobody has read it or made a stream of it. */
+  #text: string | null;
   #used = false;
   #real: Response | undefined;
 
@@ -31,26 +32,32 @@ export class DocumentResponse implements Response {
   }
 
   get bodyUsed(): boolean {
-    return this.#used;
+    return this.#real ? this.#real.bodyUsed : this.#used;
   }
 
-  /** The body, synchronously: what the Node server writes without any stream in between. */
-  takeText(): string {
-    if (this.#used) throw new TypeError("Body is unusable: it has already been read");
-    this.#used = true;
-    return this.#text;
+  /** The body, synchronously, while it is still plain text: what the Node server writes without any stream in between. */
+  takeText(): string | null {
+    const text = this.#text;
+    if (text !== null) this.#used = true;
+    this.#text = null;
+    return text;
   }
 
   async text(): Promise<string> {
-    return this.takeText();
+    // Once something asked for `body`, the real Response holds the text (reading `body` alone
+    // does not consume it, as with any Response).
+    if (this.#real) return this.#real.text();
+    const text = this.takeText();
+    if (text === null) throw new TypeError("Body is unusable: it has already been read");
+    return text;
   }
 
   async json(): Promise<unknown> {
-    return JSON.parse(this.takeText());
+    return JSON.parse(await this.text());
   }
 
   async bytes(): Promise<Uint8Array<ArrayBuffer>> {
-    return new TextEncoder().encode(this.takeText());
+    return new TextEncoder().encode(await this.text());
   }
 
   async arrayBuffer(): Promise<ArrayBuffer> {
@@ -58,7 +65,11 @@ export class DocumentResponse implements Response {
   }
 
   #toReal(): Response {
-    this.#real ??= new Response(this.takeText(), { status: this.status, headers: this.headers });
+    if (!this.#real) {
+      if (this.#text === null) throw new TypeError("Body is unusable: it has already been read");
+      this.#real = new Response(this.#text, { status: this.status, headers: this.headers });
+      this.#text = null;
+    }
     return this.#real;
   }
 

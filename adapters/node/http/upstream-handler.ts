@@ -2,7 +2,7 @@
 // Node Readable (then the core would wrap that in a web stream); this collects a document's bytes
 // directly and feeds an event stream straight into the web stream the core relays.
 import type { Dispatcher } from "undici";
-import type { ClientAbortHook } from "../../src/index.ts";
+import type { ClientAbortHook } from "../../../src/index.ts";
 import { DocumentResponse } from "./document-response.ts";
 import { RecordHeaders } from "./record-headers.ts";
 

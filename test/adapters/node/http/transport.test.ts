@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createPooledFetch } from "../../../adapters/node/transport.ts";
-import { UPSTREAM_ABORT } from "../../../src/index.ts";
-import { startMockLlm, type MockLlm } from "../../support/mock-llm/index.ts";
+import { createPooledFetch } from "../../../../adapters/node/http/transport.ts";
+import { UPSTREAM_ABORT } from "../../../../src/index.ts";
+import { startMockLlm, type MockLlm } from "../../../support/mock-llm/index.ts";
 
 // The Node transport takes the core's stop hook instead of an AbortSignal: it must stop the
 // request when the hook fires, and let go of the hook once the answer has been read.
