@@ -154,6 +154,17 @@ describe("mock LLM upstream", () => {
       }
     });
 
+    it("by_model steers the request whose model it names, over the rest of mock", async () => {
+      const steer = { chunks: 1, by_model: { "bad/one": { status: 503 }, "slow/one": { chunks: 2 } } };
+      expect((await post({ model: "bad/one", messages, mock: steer })).status).toBe(503);
+      const slow = (await (await post({ model: "slow/one", messages, mock: steer })).json()) as { choices: { message: { content: string } }[] };
+      expect(slow.choices[0]?.message.content).toBe("Hello from");
+      const other = (await (await post({ model: "good/one", messages, mock: steer })).json()) as { choices: { message: { content: string } }[] };
+      expect(other.choices[0]?.message.content).toBe("Hello");
+      // Only the model's own entry: inherited names steer nothing.
+      expect((await post({ model: "constructor", messages, mock: steer })).status).toBe(200);
+    });
+
     it("sends error_body verbatim, as HTML when it looks like HTML", async () => {
       const html = await post({ model: "m", messages, stream: true, mock: { status: 502, error_body: "<html>oops</html>" } });
       expect(html.status).toBe(502);

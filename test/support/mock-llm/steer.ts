@@ -54,8 +54,20 @@ function stringHeaders(v: unknown): Record<string, string> {
   return out;
 }
 
-export function planFor(body: Json): Plan {
+/**
+ * The steering for this request: `mock`, with `mock.by_model[<model>]` laid over it when the body
+ * names that model. A gateway forwards one body to every candidate of a fallback chain with the
+ * model rewritten, so this is how one request fails on one candidate and succeeds on the next.
+ */
+function steeringFor(body: Json): Json {
   const mock = isObject(body.mock) ? body.mock : {};
+  const byModel = isObject(mock.by_model) ? mock.by_model : {};
+  const own = typeof body.model === "string" && Object.hasOwn(byModel, body.model) ? byModel[body.model] : undefined;
+  return isObject(own) ? { ...mock, ...own } : mock;
+}
+
+export function planFor(body: Json): Plan {
+  const mock = steeringFor(body);
   const streamOptions = body.stream_options;
   const status = count(mock.status, 0, 599);
   return {
