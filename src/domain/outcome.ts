@@ -14,10 +14,11 @@ export interface Reservation {
 }
 
 /** A target as outcomes describe it: everything but where and how it is reached. */
-export type TargetView = Pick<UpstreamTarget, "model" | "providerId" | "kind" | "upstreamModel" | "charge" | "contextLength">;
+export type TargetView = Pick<UpstreamTarget, "model" | "resolvedModel" | "providerId" | "kind" | "upstreamModel" | "charge" | "contextLength">;
 
 export const targetView = (t: TargetView): TargetView => ({
   model: t.model,
+  resolvedModel: t.resolvedModel,
   providerId: t.providerId,
   kind: t.kind,
   upstreamModel: t.upstreamModel,

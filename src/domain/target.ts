@@ -29,6 +29,8 @@ export interface RetryPolicy {
 export interface UpstreamTarget {
   /** The model id this target answers for, as the client (or a route) named it. */
   model: string;
+  /** The concrete `<provider_id>/<model>` it resolved to (what allow-lists and the ledger name). */
+  resolvedModel: string;
   /** What answers: a built-in or operator provider id, or a custom upstream's provider_id. */
   providerId: string;
   kind: "builtin" | "custom";

@@ -89,7 +89,7 @@ export class Policy {
     let org: OrgPolicy | undefined;
     if (owner.type === "org") {
       org = await this.orgs.get(owner.id);
-      checkAllowLists(org, target.model, target.providerId);
+      checkAllowLists(org, target.resolvedModel, target.providerId);
     }
     if (needsCredit(target)) {
       const pending = this.credit.check(owner);

@@ -3,7 +3,7 @@ import type { Attempt } from "../domain/outcome.ts";
 const what = (a: Attempt): string => {
   switch (a.failure) {
     case "refused":
-      return `not allowed (${a.status ?? "refused"})`;
+      return a.status === null ? "skipped" : `not allowed (${a.status})`;
     case "connect":
       return "unreachable";
     case "timeout":
@@ -17,10 +17,10 @@ const what = (a: Attempt): string => {
 
 /**
  * What every try of a request came to, for the error a client gets when none served: each
- * candidate by the model id the client named and the provider that would have served it, and its
- * status. Never a credential: targets are described by their ids only.
+ * candidate by the model it resolved to (else the id the client named), and its status. Never a
+ * credential: targets are described by their ids only.
  */
 export function describeAttempts(attempts: readonly Attempt[]): string {
-  const parts = attempts.map((a) => `${a.model}${a.target ? ` via ${a.target.providerId}` : ""}: ${what(a)}`);
+  const parts = attempts.map((a) => `${a.target?.resolvedModel ?? a.model}: ${what(a)}`);
   return `No upstream served this request (${attempts.length} attempts: ${parts.join("; ")}).`;
 }

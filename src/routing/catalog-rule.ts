@@ -37,6 +37,7 @@ export function catalogTarget(model: string, upstreamModel: string, entry: Catal
     upstreamModel: entry?.upstreamModel ?? upstreamModel,
     charge,
     contextLength: entry?.contextLength ?? null,
+    resolvedModel: model,
     guarded: false,
     retry: null,
     health: null,

@@ -16,6 +16,7 @@ const silent = { info() {}, warn() {}, error() {} };
 
 const target = (providerId: string, charge: UpstreamTarget["charge"]): UpstreamTarget => ({
   model: `${providerId}/m`,
+  resolvedModel: `${providerId}/m`,
   providerId,
   kind: "builtin",
   baseUrl: "http://x/v1",
@@ -64,6 +65,10 @@ describe("admit", () => {
     await putMember(open.db, "acme", "member", "member");
     await addCredit(open.db, { type: "org", id: "acme" }, 1_000_000);
     await putOrgSettings(open.db, "acme", { provider_denylist: ["groq"] });
+    await createOrg(open.db, { id: "strict", name: "Strict" });
+    await putMember(open.db, "strict", "member", "member");
+    await addCredit(open.db, { type: "org", id: "strict" }, 1_000_000);
+    await putOrgSettings(open.db, "strict", { model_allowlist: ["openai/m", "route/any"] });
     policy = new Policy({ config: parseConfig({}), db: open.db, counters: createMemoryCounters(), logger: silent, now: Date.now });
   });
 
@@ -83,6 +88,15 @@ describe("admit", () => {
     const asAcme = user("member", { id: "acme", role: "member" });
     await expect(admit(asAcme, paid("groq"))).rejects.toMatchObject({ status: 403, code: "provider_not_allowed" });
     await expect(admit(asAcme, paid("openai"))).resolves.toMatchObject({ owner: { type: "org", id: "acme" } });
+  });
+
+  it("checks the model allow-list against the model a target resolved to, never the name the client used", async () => {
+    const asStrict = user("member", { id: "strict", role: "member" });
+    // A route or auto/org name on the list does not open whatever it resolves to…
+    await expect(admit(asStrict, { ...paid(), model: "route/any", resolvedModel: "openai/other" })).rejects.toMatchObject({ status: 403, code: "model_not_allowed" });
+    await expect(admit(asStrict, { ...paid(), model: "auto/org", resolvedModel: "openai/other" })).rejects.toMatchObject({ code: "model_not_allowed" });
+    // …and a listed model is served whatever name reached it.
+    await expect(admit(asStrict, { ...paid(), model: "auto/org", resolvedModel: "openai/m" })).resolves.toMatchObject({ owner: { type: "org", id: "strict" } });
   });
 
   it("reserves tokens only when a token limit applies, and counts a request once across its candidates", async () => {

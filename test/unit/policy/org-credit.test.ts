@@ -145,6 +145,7 @@ describe("policy caches on a database", () => {
 describe("which requests need credit", () => {
   const route = (over: Partial<UpstreamTarget>): UpstreamTarget => ({
     model: "openai/m",
+    resolvedModel: "openai/m",
     providerId: "openai",
     kind: "builtin",
     baseUrl: "http://x/v1",
