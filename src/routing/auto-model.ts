@@ -39,11 +39,13 @@ export function activeAutoModel(org: string, policy: OrgPolicy): AutoModel {
 
 /** The model id `mode` goes to: its own route, else a legacy alias's, else the fallback model. */
 export function autoTarget(auto: AutoModel, mode: string | null): string {
+  // The mode is the client's header: only the records' own keys count (never `constructor`, `__proto__`).
+  const own = <T>(record: Readonly<Record<string, T>>, key: string): T | undefined => (Object.hasOwn(record, key) ? record[key] : undefined);
   if (mode !== null) {
-    const exact = auto.routes[mode];
+    const exact = own(auto.routes, mode);
     if (exact !== undefined) return exact;
-    const alias = MODE_ALIASES[mode];
-    const aliased = alias === undefined ? undefined : auto.routes[alias];
+    const alias = own(MODE_ALIASES, mode);
+    const aliased = alias === undefined ? undefined : own(auto.routes, alias);
     if (aliased !== undefined) return aliased;
   }
   return auto.fallback_model;
