@@ -192,6 +192,24 @@ describe("organization auto model: saving", () => {
     expect(await put({ ...body, auto_model: { ...body.auto_model, enabled: false } })).toEqual({ status: 200, body: { ...stored, auto_model: { ...stored.auto_model, enabled: false } } });
   });
 
+  it("keeps a dormant auto model when other settings are saved on a lower plan; null removes it on any plan", async () => {
+    const body = { auto_model: auto("openai/gpt-4o-mini", { code: "openai/free-one" }) };
+    const stored = { auto_model: { ...body.auto_model, byok_providers: [] } };
+    expect((await put(body)).status).toBe(200);
+    expect((await plan("acme", "team")).status).toBe(200);
+    // Left out on the team plan: the lists change, the dormant auto model stays.
+    expect(await put({ provider_denylist: ["together"] })).toEqual({ status: 200, body: { provider_denylist: ["together"], ...stored } });
+    expect(await settings()).toEqual({ status: 200, body: { provider_denylist: ["together"], ...stored } });
+    expect((await plan("acme", "enterprise")).status).toBe(200);
+    // Back on enterprise a PUT replaces the settings: left out, it goes.
+    expect(await put({ provider_denylist: ["together"] })).toEqual({ status: 200, body: { provider_denylist: ["together"] } });
+    expect((await put(body)).status).toBe(200);
+    expect((await plan("acme", "free")).status).toBe(200);
+    expect(await put({ auto_model: null })).toEqual({ status: 200, body: {} });
+    expect(await settings()).toEqual({ status: 200, body: {} });
+    expect((await plan("acme", "enterprise")).status).toBe(200);
+  });
+
   it("PATCH /admin/orgs/{id}: name and plan, operator only, strict", async () => {
     const renamed = await req("/admin/orgs/beta", { method: "PATCH", body: { name: "Beta Inc" } }).then(answer);
     expect(renamed).toMatchObject({ status: 200, body: { id: "beta", name: "Beta Inc" } });

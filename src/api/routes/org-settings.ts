@@ -9,7 +9,7 @@ import { GatewayError } from "../../http/errors.ts";
 import { compileOrgPolicy } from "../../policy/org-policy.ts";
 import { checkAutoModel, enterpriseRequired, refusedSave } from "../../routing/auto-model-check.ts";
 import { saveOrgSettingsIf } from "../../store/repos/org-settings-save.ts";
-import { getOrg, getOrgSettings, orgSettingsSchema, putOrgSettings, type OrgSettings } from "../../store/repos/orgs.ts";
+import { getOrg, getOrgSettings, orgSettingsSchema, putOrgSettings, putOrgSettingsKeepingDormant, type OrgSettings } from "../../store/repos/orgs.ts";
 import { signedInCaller } from "../auth.ts";
 import { route } from "../route.ts";
 import { orgSettingsBody } from "../schemas/account.ts";
@@ -17,10 +17,20 @@ import { orgSettingsBody } from "../schemas/account.ts";
 const notMember = () => new GatewayError(403, "not_org_member", "You are not a member of this organization.");
 const noOrg = (id: string) => new GatewayError(404, "org_not_found", `No organization "${id}".`);
 
-/** Saves the settings; with an auto model, only on the enterprise plan and only if every target it relies on still holds. */
+/**
+ * Saves the settings (a PUT replaces them). The auto model: null removes it; left out, it is
+ * removed too, except on a plan without it, where it stays dormant (a downgrade must not lose it
+ * at the next edit of the lists); a new one saves only on the enterprise plan and only if every
+ * target it relies on still holds.
+ */
 async function saveSettings(c: Container, id: string, settings: z.output<typeof orgSettingsBody>): Promise<OrgSettings> {
   const { auto_model: auto, ...rest } = settings;
   if (auto === undefined) {
+    const stored = await putOrgSettingsKeepingDormant(c.db, id, rest);
+    if (!stored) throw noOrg(id);
+    return stored;
+  }
+  if (auto === null) {
     if (!(await putOrgSettings(c.db, id, rest))) throw noOrg(id);
     return rest;
   }

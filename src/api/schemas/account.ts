@@ -67,4 +67,5 @@ export const autoModelBody = z
   .strict();
 
 // Unknown keys are refused rather than silently dropped: a typo must not look like a policy.
-export const orgSettingsBody = orgSettingsSchema.extend({ auto_model: autoModelBody.optional() }).strict();
+// `auto_model: null` removes it; left out, it stays only while dormant (routes/org-settings.ts).
+export const orgSettingsBody = orgSettingsSchema.extend({ auto_model: autoModelBody.nullable().optional() }).strict();

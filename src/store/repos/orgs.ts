@@ -156,3 +156,22 @@ export async function putOrgSettings(db: Db, orgId: string, settings: OrgSetting
   const rows = await db.update(organizations).set({ settings: valid }).where(eq(organizations.id, orgId)).returning({ id: organizations.id });
   return rows.length > 0;
 }
+
+/**
+ * Replaces the settings; on a plan other than enterprise the saved auto model stays (dormant: it
+ * cannot be sent back on that plan, so leaving it out must not delete it). One statement, so a
+ * concurrent plan change or save cannot slip in between. Answers what is stored; undefined when
+ * there is no such organization.
+ */
+export async function putOrgSettingsKeepingDormant(db: Db, orgId: string, settings: Omit<OrgSettings, "auto_model">): Promise<OrgSettings | undefined> {
+  const { auto_model: _ignored, ...valid } = orgSettingsSchema.parse(settings);
+  const s = organizations.settings;
+  const dormant = sql`${organizations.plan} <> 'enterprise' and ${s} ? 'auto_model'`;
+  const kept = sql`case when ${dormant} then jsonb_build_object('auto_model', ${s} -> 'auto_model') else '{}'::jsonb end`;
+  const [row] = await db
+    .update(organizations)
+    .set({ settings: sql`${JSON.stringify(valid)}::jsonb || ${kept}` })
+    .where(eq(organizations.id, orgId))
+    .returning({ settings: organizations.settings });
+  return row ? orgSettingsSchema.parse(row.settings) : undefined;
+}
