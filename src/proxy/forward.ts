@@ -13,7 +13,7 @@ import type { Admission, AdmitRequest, RateOutcome } from "../policy/index.ts";
 import { attempt, type AttemptDeps, type Failure } from "./attempt.ts";
 import { describeAttempts } from "./attempts-summary.ts";
 import type { Dialect, DialectRequest } from "./dialect.ts";
-import { failsOver } from "./failover.ts";
+import { ContextFloor, failsOver } from "./failover.ts";
 import { retries, retryDelay, type Backoff } from "./retry.ts";
 
 export interface ForwardDeps extends AttemptDeps {
@@ -78,8 +78,14 @@ export function forwarder(deps: ForwardDeps): Forward {
     let counted: RateOutcome | undefined;
     let calls = 0;
     let last: Failure | undefined;
+    const context = new ContextFloor();
 
     candidates: for (const target of f.targets) {
+      const tooShort = context.skip(target.contextLength);
+      if (tooShort !== null) {
+        proxy.attempts.push({ model: target.model, target: targetView(target), status: null, failure: "refused", reason: tooShort, ms: 0 });
+        continue;
+      }
       let admission: Admission;
       try {
         admission = await deps.admit({ caller, target, estimate, request: f.http, waitUntil: rc.waitUntil, counted });
@@ -100,6 +106,7 @@ export function forwarder(deps: ForwardDeps): Forward {
         if ("served" in result) return result.served;
         last = result.failure;
         if (!failsOver(result.failed)) return answer(last, proxy, calls);
+        if (result.failed.code === "context_length_exceeded") context.exceeded(target.resolvedModel, target.contextLength);
         if (!retries(target.retry, tries, result.failed)) break;
         const wait = retryDelay(tries, result.failed.retryAfter, deps.backoff, deps.now());
         if (wait === null || deps.now() + wait >= deadline) break;

@@ -3,7 +3,7 @@
 // together and turn one upstream's burst of 5xx into a storm. An upstream's own `retry-after`
 // wins, up to a cap: it knows best when it will take calls again.
 import type { RetryPolicy } from "../domain/target.ts";
-import type { FailedAnswer } from "./failover.ts";
+import { RETRIABLE_STATUSES, type FailedAnswer } from "./failover.ts";
 
 export interface Backoff {
   baseMs: number;
@@ -18,6 +18,8 @@ export interface Backoff {
 export function retries(policy: RetryPolicy | null, tries: number, failed: FailedAnswer): boolean {
   if (policy === null || tries >= policy.attempts) return false;
   if (failed.upstreamStatus === null) return true;
+  // A 402 on the operator's key or a context too long fails the same way again: move on instead.
+  if (!RETRIABLE_STATUSES.has(failed.upstreamStatus)) return false;
   return policy.onStatus === null || policy.onStatus.includes(failed.upstreamStatus);
 }
 
