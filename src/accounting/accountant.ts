@@ -34,6 +34,9 @@ export interface AccountantDeps {
 
 const ms = (n: number) => Math.max(0, Math.round(n));
 
+/** Upstream calls the request made: its attempts but the candidates skipped before any call (at least 1: one served or was last called). */
+const upstreamCalls = (p: ProxyOutcome): number => Math.max(1, p.attempts.filter((a) => a.failure !== "refused").length);
+
 export class Accountant {
   readonly writer: LedgerWriter;
   readonly #credit: CreditGuard;
@@ -108,8 +111,10 @@ export class Accountant {
           owner: p.owner,
           apiKeyId: p.apiKeyId,
           model: p.model,
+          resolvedModel: p.target.resolvedModel,
           provider: p.target.providerId,
           upstreamModel: p.target.upstreamModel,
+          attempts: upstreamCalls(p),
           byok: ownersAccount(p.target),
           promptTokens: prompt,
           completionTokens: completion,

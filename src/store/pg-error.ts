@@ -11,11 +11,13 @@ export function sqlState(err: unknown): string | undefined {
 export const UNIQUE_VIOLATION = "23505";
 export const FOREIGN_KEY_VIOLATION = "23503";
 
-// A database the migrations never reached: the gateway's tables (or drizzle's schema) are absent.
+// A database the migrations never (fully) reached: the gateway's tables, a later migration's
+// columns, or drizzle's schema are absent.
 const UNDEFINED_TABLE = "42P01";
+const UNDEFINED_COLUMN = "42703";
 const INVALID_SCHEMA_NAME = "3F000";
 
 export function isNotMigrated(err: unknown): boolean {
   const state = sqlState(err);
-  return state === UNDEFINED_TABLE || state === INVALID_SCHEMA_NAME;
+  return state === UNDEFINED_TABLE || state === UNDEFINED_COLUMN || state === INVALID_SCHEMA_NAME;
 }

@@ -11,9 +11,14 @@ export interface UsageRow {
   /** Who pays: the balance debited by `costMicrodollars`. */
   owner: Owner;
   apiKeyId?: string | null | undefined;
+  /** The model id the client named (a route, an alias, auto/org or the model itself). */
   model: string;
+  /** The concrete model that served (null only in rows older than this column). */
+  resolvedModel?: string | null | undefined;
   provider: string;
   upstreamModel: string;
+  /** Upstream calls the request made (default 1). */
+  attempts?: number | undefined;
   byok: boolean;
   promptTokens: number;
   completionTokens: number;
@@ -44,8 +49,10 @@ export async function recordUsage(db: Db, row: UsageRow): Promise<boolean> {
         ...ownerValues(row.owner),
         apiKeyId: row.apiKeyId ?? null,
         model: row.model,
+        resolvedModel: row.resolvedModel ?? null,
         provider: row.provider,
         upstreamModel: row.upstreamModel,
+        attempts: row.attempts ?? 1,
         byok: row.byok,
         promptTokens: row.promptTokens,
         completionTokens: row.completionTokens,

@@ -20,9 +20,13 @@ export const usageLedger = pgTable(
     apiKeyId: text("api_key_id"),
     /** The model id the client asked for, e.g. "openai/gpt-4o-mini". */
     model: text("model").notNull(),
+    /** The concrete model that served it (differs from `model` for a route, an alias or auto/org). */
+    resolvedModel: text("resolved_model"),
     /** The provider that served it and the id it knows the model by. */
     provider: text("provider").notNull(),
     upstreamModel: text("upstream_model").notNull(),
+    /** Upstream calls the request made, every retry and fallback included. */
+    attempts: integer("attempts").notNull().default(1),
     /** Served with the owner's own key: the operator's credit was not spent. */
     byok: boolean("byok").notNull().default(false),
     promptTokens: integer("prompt_tokens").notNull().default(0),
@@ -42,6 +46,7 @@ export const usageLedger = pgTable(
       "usage_ledger_non_negative",
       sql`${t.promptTokens} >= 0 and ${t.completionTokens} >= 0 and ${t.costMicrodollars} >= 0 and ${t.latencyMs} >= 0 and coalesce(${t.ttfbMs}, 0) >= 0`,
     ),
+    check("usage_ledger_attempts_positive", sql`${t.attempts} >= 1`),
     index("usage_ledger_user_created_idx").on(t.ownerUserId, t.createdAt),
     index("usage_ledger_org_created_idx").on(t.ownerOrgId, t.createdAt),
   ],

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { Accountant, accountable } from "../../../src/accounting/accountant.ts";
 import { costMicrodollars } from "../../../src/accounting/cost.ts";
-import type { Outcome, Reservation } from "../../../src/domain/outcome.ts";
+import { targetView, type Attempt, type Outcome, type Reservation } from "../../../src/domain/outcome.ts";
 import type { Owner } from "../../../src/domain/owner.ts";
 import type { UpstreamTarget } from "../../../src/domain/target.ts";
 import type { Usage } from "../../../src/domain/usage.ts";
@@ -32,6 +32,7 @@ describe("accountant", () => {
 
   const route = (over: Partial<UpstreamTarget> = {}): UpstreamTarget => ({
     model: "openai/mock-model",
+    resolvedModel: "openai/mock-model",
     providerId: "openai",
     kind: "builtin",
     baseUrl: "http://mock/v1",
@@ -55,9 +56,11 @@ describe("accountant", () => {
     usage: Usage | undefined;
     generatedChars: number;
     reservations: readonly Reservation[];
+    attempts: Attempt[];
+    model: string;
   }
   const outcome = (over: Partial<Flat> = {}) => {
-    const f: Flat = { owner: { type: "user", id: "u1" }, route: route(), status: 200, firstByteAt: 1012, usage: { prompt_tokens: 20, completion_tokens: 30 }, generatedChars: 0, reservations: [], ...over };
+    const f: Flat = { owner: { type: "user", id: "u1" }, route: route(), status: 200, firstByteAt: 1012, usage: { prompt_tokens: 20, completion_tokens: 30 }, generatedChars: 0, reservations: [], attempts: [], model: "openai/mock-model", ...over };
     const o: Outcome = {
       requestId: `req-${crypto.randomUUID()}`,
       method: "POST",
@@ -67,11 +70,11 @@ describe("accountant", () => {
       endedAt: 1100,
       caller: null,
       proxy: {
-        model: "openai/mock-model",
+        model: f.model,
         owner: f.owner,
         apiKeyId: "key_1",
         target: f.route,
-        attempts: [],
+        attempts: f.attempts,
         firstByteAt: f.firstByteAt,
         usage: f.usage,
         generatedChars: f.generatedChars,
@@ -125,8 +128,10 @@ describe("accountant", () => {
         owner: { type: "user", id: "u1" },
         apiKeyId: "key_1",
         model: "openai/mock-model",
+        resolvedModel: "openai/mock-model",
         provider: "openai",
         upstreamModel: "mock-model",
+        attempts: 1,
         byok: false,
         promptTokens: 20,
         completionTokens: 30,
@@ -137,6 +142,15 @@ describe("accountant", () => {
         ttfbMs: 12,
       },
     ]);
+  });
+
+  it("names the model the client used and the one that served, with the upstream calls made (not the candidates skipped)", async () => {
+    rows = [];
+    const served = route({ model: "route/fast", resolvedModel: "groq/llama", providerId: "groq", upstreamModel: "llama" });
+    const tried = (status: number | null, failure: Attempt["failure"], t: UpstreamTarget = route({ model: "route/fast" })): Attempt => ({ model: t.model, target: targetView(t), status, failure, reason: null, ms: 1 });
+    const attempts = [tried(403, "refused"), tried(503, "status"), tried(null, "connect"), tried(200, null, served)];
+    await accountant.record(outcome({ model: "route/fast", route: served, attempts }));
+    expect(rows[0]).toMatchObject({ model: "route/fast", resolvedModel: "groq/llama", provider: "groq", upstreamModel: "llama", attempts: 3 });
   });
 
   it("estimates when the upstream reported nothing (e.g. a stream the client left), and says so", async () => {

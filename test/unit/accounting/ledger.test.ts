@@ -63,7 +63,7 @@ function ledgerSuite(name: string, open: () => Promise<OpenDb>, skip = false) {
     afterAll(async () => handle?.close());
 
     it("writes every field and debits each owner the sum of its rows, users and orgs alike", async () => {
-      const rows = [row(alice, 100), row(alice, 23, { estimated: true, ttfbMs: null, apiKeyId: null }), row(acme, 7, { byok: false, status: 502 }), row(bob, 0, { byok: true })];
+      const rows = [row(alice, 100), row(alice, 23, { estimated: true, ttfbMs: null, apiKeyId: null, model: "route/fast", resolvedModel: "openai/mock-model", attempts: 3 }), row(acme, 7, { byok: false, status: 502 }), row(bob, 0, { byok: true })];
       const before = await Promise.all([alice, bob, acme].map((o) => getBalance(db, o)));
       await recordUsageBatch(db, rows);
       expect(await Promise.all([alice, bob, acme].map((o) => getBalance(db, o)))).toEqual([before[0]! - 123, before[1], before[2]! - 7]);
@@ -74,9 +74,11 @@ function ledgerSuite(name: string, open: () => Promise<OpenDb>, skip = false) {
         ownerUserId: alice.id,
         ownerOrgId: null,
         apiKeyId: null,
-        model: "openai/mock-model",
+        model: "route/fast",
+        resolvedModel: "openai/mock-model",
         provider: "openai",
         upstreamModel: "mock-model",
+        attempts: 3,
         byok: false,
         promptTokens: 12,
         completionTokens: 34,
@@ -87,7 +89,7 @@ function ledgerSuite(name: string, open: () => Promise<OpenDb>, skip = false) {
         ttfbMs: null,
       });
       expect(first?.createdAt).toBeInstanceOf(Date);
-      expect(stored.find((r) => r.requestId === rows[2]!.requestId)).toMatchObject({ ownerOrgId: acme.id, status: 502, ttfbMs: 7 });
+      expect(stored.find((r) => r.requestId === rows[2]!.requestId)).toMatchObject({ ownerOrgId: acme.id, status: 502, ttfbMs: 7, resolvedModel: null, attempts: 1 });
     });
 
     it("a retried batch (even mixed with new rows) charges nothing twice", async () => {
