@@ -2,34 +2,13 @@
 // start the gateway, wait for it, set up a user, a priced model, credit and a key, and get a chat
 // completion. Only the environment differs from a newcomer's shell: the OpenAI key and endpoint
 // point at the mock upstream, PORT at a free port and DATABASE_URL at an in-memory PGlite.
-import { readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { envSchema } from "../src/config/schema.ts";
 import { startMockLlm, type MockLlm } from "./support/mock-llm/index.ts";
 import { spawnGroup } from "./support/processes.ts";
+import { firstCallBlock, freePort, newcomerEnv, readme } from "./support/readme.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-
-/** The first ```sh block under the heading "Users, keys and the first call". */
-export function firstCallBlock(readme: string): string {
-  const section = readme.split(/^## /m).find((s) => s.startsWith("Users, keys and the first call"));
-  const block = section && /```sh\n([\s\S]*?)```/.exec(section)?.[1];
-  if (!block) throw new Error('README.md has no ```sh block under "## Users, keys and the first call"');
-  return block;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      probe.close(() => resolve(address !== null && typeof address === "object" ? address.port : 0));
-    });
-  });
-}
 
 describe("README: the first-call block", () => {
   let mock: MockLlm;
@@ -41,12 +20,9 @@ describe("README: the first-call block", () => {
   });
 
   it("works when pasted into a shell", async () => {
-    const block = firstCallBlock(readFileSync(new URL("../README.md", import.meta.url), "utf8"));
-    // What a newcomer's shell has: none of the gateway's settings but the OpenAI key.
-    const env: NodeJS.ProcessEnv = { ...process.env };
-    for (const key of [...Object.keys(envSchema.shape), "HOST", "PORT", "GW", "H", "KEY"]) delete env[key];
+    const block = firstCallBlock(readme());
     const port = await freePort();
-    Object.assign(env, { OPENAI_API_KEY: "sk-readme-test", OPENAI_BASE_URL: mock.baseUrl, PORT: String(port), DATABASE_URL: "memory://" });
+    const env = newcomerEnv(port, mock.baseUrl);
 
     const shell = spawnGroup("bash", ["-c", block], { cwd: root, env });
     try {

@@ -1,5 +1,6 @@
 // Deno and Deno Deploy entry: Deno.env -> config -> gateway -> Deno.serve.
 import { ConfigError, createGateway, edgeStorage, parseEdgeConfig } from "../../src/index.ts";
+import { peerAddresses } from "./client-ip.ts";
 
 const PLATFORM = "Deno";
 
@@ -16,9 +17,8 @@ try {
   }
   throw err;
 }
-// The client IP is the connection's peer address, which Deno.serve hands to the handler only.
-const peers = new WeakMap<Request, string>();
-const gateway = createGateway({ config, ...storage, fetch: (input, init) => fetch(input, init), clientIp: (request) => peers.get(request) ?? null });
+const peers = peerAddresses();
+const gateway = createGateway({ config, ...storage, fetch: (input, init) => fetch(input, init), clientIp: peers.clientIp });
 
 // Deno Deploy decides where the server listens; locally HOST and PORT do (default 127.0.0.1:8787).
 const address = Deno.env.get("DENO_DEPLOY") ? {} : { port: config.PORT, hostname: Deno.env.get("HOST") ?? "127.0.0.1" };
@@ -29,8 +29,7 @@ Deno.serve(
     onListen: ({ hostname, port }) => console.log(`edgegate (deno) listening on http://${hostname}:${port}`),
   },
   (request, info) => {
-    const addr = info.remoteAddr;
-    if (addr.transport === "tcp" || addr.transport === "udp") peers.set(request, addr.hostname);
+    peers.remember(request, info);
     return gateway.fetch(request);
   },
 );
