@@ -90,7 +90,7 @@ async function resolveInto(out: Resolution, id: string, clientModel: string, ctx
       const name = id.slice(ROUTE_PREFIX.length);
       const scope = ctx.caller.kind === "anonymous" ? null : actingScope(ctx.caller);
       const route = await src.routes.find(scope, name);
-      if (!route) throw new GatewayError(404, "route_not_found", `No route "${name}" (see GET /v1/routes).`, "model");
+      if (!route) throw new GatewayError(404, "named_route_not_found", `No route "${name}" (see GET /v1/routes).`, "model");
       return await expand(out, route, clientModel, ctx, src, path);
     }
     if (path.aliasing !== id) {

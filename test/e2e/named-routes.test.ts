@@ -263,3 +263,16 @@ describe("GET /v1/models", () => {
     expect(daves).toContain("route/cfg-fast");
   });
 });
+
+describe("chat with a route name", () => {
+  it("answers 404 named_route_not_found (param model) for a name the caller's requests cannot find, before any upstream call", async () => {
+    for (const [as, org] of [["dave", undefined], ["olga", "acme"]] as const) {
+      const res = await req("/v1/chat/completions", { as, ...(org ? { org } : {}), body: { model: "route/no-such-route", messages: [{ role: "user", content: "hi" }] } });
+      const error = await refused(res, 404, "named_route_not_found");
+      expect(error.param).toBe("model");
+      expect(error.message).toContain('"no-such-route"');
+    }
+    // acme's route is not dave's to name.
+    await refused(await req("/v1/chat/completions", { as: "dave", body: { model: "route/shared", messages: [{ role: "user", content: "hi" }] } }), 404, "named_route_not_found");
+  });
+});
