@@ -161,4 +161,63 @@ describe("openai SDK against the gateway", () => {
     // Answered from the catalog: no upstream call.
     expect(mock.requests).toHaveLength(0);
   });
+
+  // A fallback chain through the SDK: the first candidate (upstream "mock-model") answers 503 and
+  // the second ("backup-model") serves, named either as `models` (OpenRouter's convention, an extra
+  // body field the SDK passes through) or as a fallback route. The answer names what the client
+  // asked for (the candidate that served, or the route), and the headers what happened.
+  const FALLBACK_ROUTE = "route/sdk-fallback";
+  const failFirst = { by_model: { "mock-model": { status: 503 } } };
+  /** Request-level fallbacks: a body field the gateway reads and the SDK types do not know. */
+  interface Fallbacks {
+    models?: string[];
+  }
+  const fallbackWays: [way: string, naming: { model: string } & Fallbacks, answeredAs: string][] = [
+    ["a models array", { model: "openai/mock-model", models: ["openai/backup-model"] }, "openai/backup-model"],
+    ["a fallback route", { model: FALLBACK_ROUTE }, FALLBACK_ROUTE],
+  ];
+  let fallbackReady: Promise<void> | undefined;
+  const fallbackSetUp = () =>
+    (fallbackReady ??= (async () => {
+      expect((await admin("/admin/models", { id: "openai/backup-model", provider: "openai", input_price: 0.15, output_price: 0.6 })).status).toBe(200);
+      const route = { name: "sdk-fallback", strategy: "fallback", targets: [{ model: "openai/mock-model" }, { model: "openai/backup-model" }] };
+      expect((await admin("/admin/routes", route)).status).toBe(201);
+    })());
+  const expectFallbackHeaders = (response: Response) => {
+    expect(response.headers.get("x-gateway-attempts")).toBe("2");
+    expect(response.headers.get("x-gateway-provider")).toBe("openai");
+    expect(response.headers.get("x-gateway-model")).toBe("backup-model");
+    expect(mock.requests.map((r) => (r.body as { model?: unknown }).model)).toEqual(["mock-model", "backup-model"]);
+  };
+
+  it.each(fallbackWays)("answers a fallback chain through %s", async (_way, naming, answeredAs) => {
+    await fallbackSetUp();
+    mock.reset();
+    const params: OpenAI.Chat.ChatCompletionCreateParamsNonStreaming & Steering & Fallbacks = { ...naming, messages: [{ role: "user", content: "Hello" }], mock: failFirst };
+    const { data, response } = await client.chat.completions.create(params).withResponse();
+    expect(data.choices[0]?.message.content).toBe("Hello from mock");
+    expect(data.choices[0]?.finish_reason).toBe("stop");
+    expect(data.model).toBe(answeredAs);
+    expectFallbackHeaders(response);
+  });
+
+  it.each(fallbackWays)("streams a fallback chain through %s to its normal end", async (_way, naming, answeredAs) => {
+    await fallbackSetUp();
+    mock.reset();
+    const params: ChatCompletionCreateParamsStreaming & Steering & Fallbacks = { ...naming, messages: [{ role: "user", content: "Hello" }], stream: true, mock: failFirst };
+    const { data: stream, response } = await client.chat.completions.create(params).withResponse();
+    expectFallbackHeaders(response);
+    let text = "";
+    const finishes: (string | null)[] = [];
+    for await (const chunk of stream) {
+      expect(chunk.model).toBe(answeredAs);
+      text += chunk.choices[0]?.delta.content ?? "";
+      for (const choice of chunk.choices) finishes.push(choice.finish_reason);
+    }
+    // The loop ended without an error: the stream closed after its [DONE], with a finishing chunk last.
+    expect(text).toBe("Hello from mock");
+    expect(finishes.at(-1)).toBe("stop");
+    expect(finishes.filter((f) => f !== null)).toEqual(["stop"]);
+    expect(stream.controller.signal.aborted).toBe(false);
+  });
 });
