@@ -1,4 +1,4 @@
-import { errorBody, type GatewayError } from "../../http/errors.ts";
+import { errorBody, GatewayError } from "../../http/errors.ts";
 import { SSE_DONE, splitEvents, sseData } from "../../http/sse.ts";
 import type { RelayContext, StreamEnd } from "../../proxy/dialect.ts";
 import { redactValue } from "../../proxy/redact.ts";
@@ -9,10 +9,12 @@ import { asUsage, choicesChars, type Usage } from "./usage.ts";
 const encoder = new TextEncoder();
 
 /**
- * Relays an upstream SSE stream event by event as it arrives. Waits for the first chunk before
- * returning, so a silent upstream still becomes a 504 with a proper status; after that every
- * failure (malformed JSON, a dropped connection, a timeout) ends the stream with an error
- * event and `[DONE]`, never a torn connection.
+ * Relays an upstream SSE stream event by event as it arrives. Waits for the first event that
+ * carries data before returning (comments and keep-alives before it are held back with it), so
+ * an upstream that is silent, breaks off, ends, sends something malformed or begins with an error
+ * event before that still fails as a whole answer, and may fail over. After that every failure
+ * (malformed JSON, a dropped connection, a timeout) ends the stream with an error event and
+ * `[DONE]`, never a torn connection.
  */
 export async function relayStream(chat: ChatRequest, upstreamBody: ReadableStream<Uint8Array>, ctx: RelayContext, onEnd: (end: StreamEnd) => void): Promise<ReadableStream<Uint8Array>> {
   const { call } = ctx;
@@ -25,6 +27,8 @@ export async function relayStream(chat: ChatRequest, upstreamBody: ReadableStrea
   let usage: Usage | undefined;
   let generated = 0;
   let ended = false;
+  /** An event with data has been relayed: from then on the answer is committed. */
+  let started = false;
 
   // Called once, however the stream ends (completed, cut off, client gone), with the upstream's
   // usage if it sent any and the generated text relayed so far (for an estimate when it did not).
@@ -35,23 +39,27 @@ export async function relayStream(chat: ChatRequest, upstreamBody: ReadableStrea
     onEnd({ usage, generatedChars: generated });
   };
 
-  /** Turns upstream bytes into what the client gets; `done` once [DONE] or a fatal error passed. */
-  const translate = (chunk: Uint8Array): { out: string; done: boolean; failed?: boolean } => {
+  /**
+   * Turns upstream bytes into what the client gets; `done` once [DONE] or a fatal error passed;
+   * `data` once an event with data was relayed; `error`, the first such event when it was an error.
+   */
+  const translate = (chunk: Uint8Array): { out: string; done: boolean; failed?: boolean; data?: boolean; error?: unknown } => {
     buffer += decoder.decode(chunk, { stream: true });
     const { events, rest } = splitEvents(buffer);
     buffer = rest;
     let out = "";
+    let data = false;
     for (const ev of events) {
       if (ev.data === null) {
         out += `${ev.raw}\n\n`; // comments and keep-alives pass through
         continue;
       }
-      if (ev.data === "[DONE]") return { out: out + SSE_DONE, done: true };
+      if (ev.data === "[DONE]") return { out: out + SSE_DONE, done: true, data: true };
       let parsed: unknown;
       try {
         parsed = JSON.parse(ev.data);
       } catch {
-        return { out: out + failureEvents("The upstream sent a malformed stream event."), done: true, failed: true };
+        return { out: out + failureEvents("The upstream sent a malformed stream event."), done: true, failed: true, data };
       }
       if (typeof parsed === "object" && parsed !== null) {
         // Usage arrives in the last chunk; until then count what was generated, so a stream cut
@@ -67,31 +75,50 @@ export async function relayStream(chat: ChatRequest, upstreamBody: ReadableStrea
         generated += choicesChars(parsed, "delta");
         // An upstream's error event may quote the credentials it received: never relay them.
         if ("error" in parsed) {
-          out += sseData(rewriteModel(JSON.stringify(redactValue(parsed, ctx.secrets()))));
+          const redacted = redactValue(parsed, ctx.secrets());
+          if (!started) return { out, done: false, data: true, error: redacted };
+          out += sseData(rewriteModel(JSON.stringify(redacted)));
           continue;
         }
       }
       out += sseData(rewriteModel(ev.data));
+      data = started = true;
     }
-    return { out, done: false };
+    return { out, done: false, data };
   };
 
-  // The first chunk decides between an HTTP error and a stream (see above).
-  let first: ReadableStreamReadResult<Uint8Array>;
-  try {
-    first = await reader.read();
-  } catch (cause) {
-    end();
-    throw call.failure(cause);
+  // Until the first event with data nothing is committed: read on, holding back comments.
+  let head = "";
+  let complete = false;
+  for (;;) {
+    let r: ReadableStreamReadResult<Uint8Array>;
+    try {
+      r = await reader.read();
+    } catch (cause) {
+      end();
+      throw call.failure(cause);
+    }
+    const failure = r.done ? "The upstream ended the stream before its first chunk." : null;
+    const step = r.done ? null : translate(r.value);
+    const early = failure ?? (step?.failed ? "The upstream sent a malformed stream event before its first chunk." : step?.error !== undefined ? beganWithError(step.error) : null);
+    if (early !== null) {
+      end();
+      call.abort();
+      reader.cancel().catch(() => {});
+      throw new GatewayError(502, "upstream_error", early);
+    }
+    head += step?.out ?? "";
+    if (step?.data || step?.done) {
+      complete = step.done;
+      break;
+    }
   }
   call.firstByteArrived();
 
   return new ReadableStream<Uint8Array>({
     start(controller) {
-      if (first.done) return finishEarly(controller);
-      const step = translate(first.value);
-      if (step.out) controller.enqueue(encoder.encode(step.out));
-      if (step.done) closeAfterDone(controller, step.failed === true);
+      if (head) controller.enqueue(encoder.encode(head));
+      if (complete) closeAfterDone(controller, false);
     },
     async pull(controller) {
       while (!ended) {
@@ -137,6 +164,13 @@ export async function relayStream(chat: ChatRequest, upstreamBody: ReadableStrea
       void drain(reader);
     }
   }
+}
+
+/** What an upstream's opening error event said, for the attempt's failure (already redacted). */
+function beganWithError(event: unknown): string {
+  const error = typeof event === "object" && event !== null && "error" in event ? event.error : undefined;
+  const message = typeof error === "object" && error !== null && "message" in error && typeof error.message === "string" ? error.message : typeof error === "string" ? error : "";
+  return `The upstream's stream began with an error${message ? `: ${message.slice(0, 500)}` : "."}`;
 }
 
 function failureEvents(err: string | GatewayError): string {

@@ -72,6 +72,32 @@ describe("openai chat: relaying a stream", () => {
     expect(ends).toHaveLength(1);
   });
 
+  it.each([
+    ["ends without a single event", [] as string[], /ended the stream before its first chunk/],
+    ["sends only comments, then ends", [": PROCESSING\n\n", ": PROCESSING\n\n"], /ended the stream before its first chunk/],
+    ["opens with a malformed event", ["data: {not json\n\n"], /malformed stream event before its first chunk/],
+    ["opens with an error event (quoting its key)", [`data: ${JSON.stringify({ error: { message: `rate limited for Bearer ${SECRET}` } })}\n\n`], /began with an error: rate limited for Bearer \[redacted\]$/],
+  ])("rejects, before answering anything, a stream that %s (the caller may still fail over)", async (_what, parts, message) => {
+    const ends: StreamEnd[] = [];
+    const failed = await openAiChat.relayStream(request({ stream: true }), pieces(parts), ctx(), (end) => ends.push(end)).catch((e: unknown) => e);
+    expect(failed).toMatchObject({ status: 502, code: "upstream_error" });
+    expect(String((failed as Error).message)).toMatch(message);
+    expect(String((failed as Error).message)).not.toContain(SECRET);
+    expect(ends).toHaveLength(1);
+  });
+
+  it("holds comments that come before the first chunk and relays them with it", async () => {
+    const { text, data } = await relay([": PROCESSING\n\n", chunk({ content: "Hi" }), "data: [DONE]\n\n"]);
+    expect(text.startsWith(": PROCESSING\n\n")).toBe(true);
+    expect(data).toHaveLength(2);
+  });
+
+  it("answers an empty but complete stream ([DONE] first)", async () => {
+    const { data, ends } = await relay(["data: [DONE]\n\n"]);
+    expect(data).toEqual(["[DONE]"]);
+    expect(ends).toHaveLength(1);
+  });
+
   it("relays an upstream's error event without the credentials it was sent", async () => {
     const echo = `data: ${JSON.stringify({ error: { message: `Incorrect API key provided: Bearer ${SECRET}`, code: "invalid_api_key" } })}\n\n`;
     const { text, data } = await relay([chunk({ content: "Hi" }), echo, "data: [DONE]\n\n"]);
