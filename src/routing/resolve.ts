@@ -62,10 +62,16 @@ interface Path {
   aliasing: string | null;
 }
 
+/**
+ * Every target answers for the first id the client sent (`model`, else the first of `models`):
+ * whichever candidate serves, the body carries that id; the headers and `resolvedModel` say
+ * what served.
+ */
 export async function resolveRequest(ids: readonly string[], ctx: ResolveContext, src: ResolveSources): Promise<Resolution> {
   const out: Resolution = { targets: [], skipped: [] };
   const root: Path = { depth: 0, seen: new Set(), aliasing: null };
-  for (const id of ids) await resolveInto(out, id, id, ctx, src, root);
+  const clientModel = ids[0] ?? "";
+  for (const id of ids) await resolveInto(out, id, clientModel, ctx, src, root);
   if (out.targets.length === 0) throw unresolved(out.skipped);
   return out;
 }

@@ -165,7 +165,7 @@ describe("openai SDK against the gateway", () => {
   // A fallback chain through the SDK: the first candidate (upstream "mock-model") answers 503 and
   // the second ("backup-model") serves, named either as `models` (OpenRouter's convention, an extra
   // body field the SDK passes through) or as a fallback route. The answer names what the client
-  // asked for (the candidate that served, or the route), and the headers what happened.
+  // asked for (its `model`, or the route), and the headers what happened.
   const FALLBACK_ROUTE = "route/sdk-fallback";
   const failFirst = { by_model: { "mock-model": { status: 503 } } };
   /** Request-level fallbacks: a body field the gateway reads and the SDK types do not know. */
@@ -173,7 +173,7 @@ describe("openai SDK against the gateway", () => {
     models?: string[];
   }
   const fallbackWays: [way: string, naming: { model: string } & Fallbacks, answeredAs: string][] = [
-    ["a models array", { model: "openai/mock-model", models: ["openai/backup-model"] }, "openai/backup-model"],
+    ["a models array", { model: "openai/mock-model", models: ["openai/backup-model"] }, "openai/mock-model"],
     ["a fallback route", { model: FALLBACK_ROUTE }, FALLBACK_ROUTE],
   ];
   let fallbackReady: Promise<void> | undefined;
