@@ -73,7 +73,11 @@ export function apiKeyCases(ctx: RepoContext): void {
       const [userId, otherId] = [await newUser(), await newUser()];
       const owner = userOwner(userId);
       const ids: string[] = [];
-      for (const name of ["a", "b", "c"]) ids.push((await createApiKey(db, { owner, name })).id);
+      for (const name of ["a", "b", "c"]) {
+        ids.push((await createApiKey(db, { owner, name })).id);
+        // Keys made within one clock tick (PGlite's clock is coarse) are equally new: keep them apart.
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
       await createApiKey(db, { owner: userOwner(otherId) });
       const listed = await listApiKeys(db, owner);
       expect(listed.map((k) => k.id)).toEqual(ids.reverse());
