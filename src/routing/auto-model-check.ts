@@ -24,13 +24,13 @@ export interface AutoModelSources extends Pick<TargetSources, "passthrough" | "p
   configRoutes: readonly StoredRoute[];
 }
 
-/** An accepted target and the fact it relies on (none for what only configuration decides). */
+/** An accepted target and the facts it relies on (none for what only configuration decides). */
 interface Accepted {
   param: string;
   model: string;
-  fact: SettingsFact | null;
-  /** The built-in provider it is served by on the organization's own key. */
-  byok: string | null;
+  facts: readonly SettingsFact[];
+  /** The built-in providers it is served by on the organization's own key (through a route: any it can end in). */
+  byok: readonly string[];
 }
 
 export interface CheckedAutoModel {
@@ -128,12 +128,27 @@ async function checkLists(src: AutoModelSources, orgId: string, policy: OrgPolic
 
 const invalid = (param: string, model: string, why: string) => new GatewayError(400, "invalid_auto_model", `${param}: "${model}" ${why}.`, param);
 
+/**
+ * The organization's own keys a route can end on: each is recorded (so a request never serves
+ * that provider on the operator's key instead) and asserted when the settings are written.
+ */
+async function ownKeysThrough(src: AutoModelSources, orgId: string, route: NamedRoute): Promise<string[]> {
+  const providers = new Set((await reachableModels(src, orgId, route, new Set())).map((m) => m.slice(0, m.indexOf("/"))));
+  const own: string[] = [];
+  for (const provider of providers) {
+    if (src.builtinBaseUrls.has(provider) && (await factHolds(src.db, orgId, { kind: "byok_key", provider }))) own.push(provider);
+  }
+  return own;
+}
+
 async function checkOne(src: AutoModelSources, orgId: string, policy: OrgPolicy, param: string, model: string): Promise<Accepted | GatewayError> {
   try {
     const resolved = await resolveForOrg(src, orgId, model);
     await checkLists(src, orgId, policy, model, resolved);
-    if (resolved.kind === "route") return { param, model, fact: routeFact(resolved.route), byok: null };
-    return { param, model, fact: resolved.fact, byok: resolved.byok };
+    if (resolved.kind === "model") return { param, model, facts: resolved.fact ? [resolved.fact] : [], byok: resolved.byok ? [resolved.byok] : [] };
+    const route = routeFact(resolved.route);
+    const byok = await ownKeysThrough(src, orgId, resolved.route);
+    return { param, model, facts: [...(route ? [route] : []), ...byok.map((provider): SettingsFact => ({ kind: "byok_key", provider }))], byok };
   } catch (err) {
     if (err instanceof Refusal) return invalid(param, model, err.message);
     throw err;
@@ -149,7 +164,7 @@ export async function checkAutoModel(src: AutoModelSources, orgId: string, auto:
     if (r instanceof GatewayError) throw r;
     accepted.push(r);
   }
-  const byok = [...new Set(accepted.flatMap((a) => (a.byok === null ? [] : [a.byok])))].sort();
+  const byok = [...new Set(accepted.flatMap((a) => a.byok))].sort();
   return { autoModel: { enabled: auto.enabled, fallback_model: auto.fallback_model, routes: auto.routes, byok_providers: byok }, accepted };
 }
 
@@ -180,7 +195,7 @@ export function refusedSave(orgId: string, failed: Extract<ConditionalSave, { sa
       return new GatewayError(409, "conflict", `What the auto model relies on changed ${SAVING}; send them again.`, "auto_model");
     case "fact": {
       const key = factKey(failed.fact);
-      const hit = checked.accepted.find((a) => a.fact !== null && factKey(a.fact) === key);
+      const hit = checked.accepted.find((a) => a.facts.some((f) => factKey(f) === key));
       return invalid(hit?.param ?? "auto_model", hit?.model ?? "", goneWhy(failed.fact));
     }
   }

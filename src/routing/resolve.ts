@@ -119,10 +119,12 @@ async function expandAuto(out: Resolution, clientModel: string, ctx: ResolveCont
   const before = { targets: out.targets.length, skipped: out.skipped.length };
   await resolveInto(out, target, clientModel, ctx, src, path);
   for (const t of out.targets.slice(before.targets)) keepOwnKey(auto, t);
-  // A target on the organization's own key that cannot be resolved any more (the key is gone or no
-  // longer opens) must not leave room for another candidate either.
-  const provider = target.slice(0, target.indexOf("/"));
-  if (out.targets.length === before.targets && out.skipped.length > before.skipped && auto.byok_providers?.includes(provider)) throw ownKeyGone(provider);
+  // A candidate on the organization's own key that cannot be resolved any more (the key is gone or
+  // no longer opens), at any depth of a route, must not leave room for another candidate either.
+  for (const s of out.skipped.slice(before.skipped)) {
+    const provider = s.model.slice(0, Math.max(0, s.model.indexOf("/")));
+    if (s.error.code === "upstream_unavailable" || auto.byok_providers?.includes(provider)) throw ownKeyGone(provider);
+  }
 }
 
 /** The caller's sticky key for a split: the task, else the user (or organization key's organization). */

@@ -41,7 +41,7 @@ async function saveSettings(c: Container, id: string, settings: z.output<typeof 
   const { passthrough, providers, builtinBaseUrls } = c.targets;
   const checked = await checkAutoModel({ db: c.db, passthrough, providers, builtinBaseUrls, configRoutes: c.configRoutes }, id, auto, compileOrgPolicy(rest, org.plan));
   const stored: OrgSettings = { ...rest, auto_model: checked.autoModel };
-  const facts = checked.accepted.flatMap((a) => (a.fact === null ? [] : [a.fact]));
+  const facts = checked.accepted.flatMap((a) => a.facts);
   const result = await saveOrgSettingsIf(c.db, id, stored, { enterprise: true, facts });
   if (!result.saved) throw refusedSave(id, result.failed, checked);
   return stored;
