@@ -90,6 +90,7 @@ export async function relayStream(chat: ChatRequest, upstreamBody: ReadableStrea
   // Until the first event with data nothing is committed: read on, holding back comments.
   let head = "";
   let complete = false;
+  let broken = false;
   for (;;) {
     let r: ReadableStreamReadResult<Uint8Array>;
     try {
@@ -100,7 +101,8 @@ export async function relayStream(chat: ChatRequest, upstreamBody: ReadableStrea
     }
     const failure = r.done ? "The upstream ended the stream before its first chunk." : null;
     const step = r.done ? null : translate(r.value);
-    const early = failure ?? (step?.failed ? "The upstream sent a malformed stream event before its first chunk." : step?.error !== undefined ? beganWithError(step.error) : null);
+    // Something malformed after a good chunk in the same read is the stream's to report, not a failure before it.
+    const early = failure ?? (step?.failed && !step.data ? "The upstream sent a malformed stream event before its first chunk." : step?.error !== undefined ? beganWithError(step.error) : null);
     if (early !== null) {
       end();
       call.abort();
@@ -110,6 +112,7 @@ export async function relayStream(chat: ChatRequest, upstreamBody: ReadableStrea
     head += step?.out ?? "";
     if (step?.data || step?.done) {
       complete = step.done;
+      broken = step.failed === true;
       break;
     }
   }
@@ -118,7 +121,7 @@ export async function relayStream(chat: ChatRequest, upstreamBody: ReadableStrea
   return new ReadableStream<Uint8Array>({
     start(controller) {
       if (head) controller.enqueue(encoder.encode(head));
-      if (complete) closeAfterDone(controller, false);
+      if (complete) closeAfterDone(controller, broken);
     },
     async pull(controller) {
       while (!ended) {

@@ -86,6 +86,14 @@ describe("openai chat: relaying a stream", () => {
     expect(ends).toHaveLength(1);
   });
 
+  it("reports a malformed event that arrives in the same read as the first good chunk in the stream", async () => {
+    const { data, ends } = await relay([chunk({ content: "Hi" }) + "data: {not json\n\n"]);
+    expect(data[0]).toContain('"content":"Hi"');
+    expect(data[1]).toContain("malformed stream event");
+    expect(data.at(-1)).toBe("[DONE]");
+    expect(ends).toHaveLength(1);
+  });
+
   it("holds comments that come before the first chunk and relays them with it", async () => {
     const { text, data } = await relay([": PROCESSING\n\n", chunk({ content: "Hi" }), "data: [DONE]\n\n"]);
     expect(text.startsWith(": PROCESSING\n\n")).toBe(true);
