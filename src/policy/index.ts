@@ -53,13 +53,11 @@ export class Policy {
   readonly orgs: OrgPolicies;
   readonly credit: CreditGuard;
   readonly limiter: RateLimiter;
-  readonly #config: Config;
   readonly #clientIp: ClientIpSource | undefined;
   readonly #defaults: { rpm: number | null; tpm: number | null };
 
   constructor(deps: PolicyDeps) {
     const { config, now } = deps;
-    this.#config = config;
     this.#clientIp = deps.clientIp;
     this.orgs = new OrgPolicies(deps.db, { now });
     this.credit = new CreditGuard(deps.db, { now });

@@ -3,12 +3,13 @@
 // Routes declared in GATEWAY_ROUTES are listed but read-only; one saved here of the same name
 // overrides it. /admin/route-health shows every route with failover, whoever owns it.
 import type { Container } from "../../container/container.ts";
-import { changeRoute, everyRoute, findOperatorRoute, operatorRoutes, removeRoute, saveRoute, type StoredRoute } from "../../routing/route-store.ts";
+import { everyRoute, findOperatorRoute, operatorRoutes, type StoredRoute } from "../../routing/route-store.ts";
 import { operator } from "../auth.ts";
 import { route } from "../route.ts";
 import { empty } from "../schemas/common.ts";
 import { adminCreateRouteBody, patchRouteBody, routeList, routeView } from "../schemas/routes.ts";
-import { checkDefinition, checkGraph, patchedDefinition, readOnly, routeNotFound, uniqueName } from "./named-route-rules.ts";
+import { readOnly, routeNotFound } from "./named-route-rules.ts";
+import { createNamedRoute, deleteNamedRoute, patchNamedRoute } from "./named-route-writes.ts";
 import { oneRouteView, routeViews } from "./named-route-view.ts";
 
 const tag = "operator";
@@ -47,11 +48,7 @@ export const adminCreateRouteRoute = route({
   errors: [400, 409],
   async handler({ c, body: readBody }) {
     const { name, ...fields } = await readBody();
-    const definition = checkDefinition(fields);
-    await checkGraph(c, null, name, definition);
-    const saved = await uniqueName(name, () => saveRoute(c.db, null, name, definition));
-    c.events.emit("routesChanged", null);
-    return oneRouteView(c, saved);
+    return createNamedRoute(c, null, name, fields);
   },
 });
 
@@ -83,13 +80,7 @@ export const adminUpdateRouteRoute = route({
   answer: { status: 200, schema: routeView },
   errors: [400, 403],
   async handler({ c, params, body: readBody }) {
-    const found = await savedOperatorRoute(c, params.name ?? "");
-    const definition = patchedDefinition(found.definition, await readBody());
-    await checkGraph(c, null, found.name, definition);
-    const changed = await changeRoute(c.db, null, found.name, definition);
-    if (changed === undefined) throw routeNotFound(found.name)();
-    c.events.emit("routesChanged", null);
-    return oneRouteView(c, changed);
+    return patchNamedRoute(c, await savedOperatorRoute(c, params.name ?? ""), await readBody());
   },
 });
 
@@ -103,10 +94,7 @@ export const adminDeleteRouteRoute = route({
   answer: { status: 204, schema: empty },
   errors: [403],
   async handler({ c, params }) {
-    const found = await savedOperatorRoute(c, params.name ?? "");
-    if (!(await removeRoute(c.db, null, found.name))) throw routeNotFound(found.name)();
-    c.events.emit("routesChanged", null);
-    return undefined;
+    return deleteNamedRoute(c, await savedOperatorRoute(c, params.name ?? ""));
   },
 });
 

@@ -1,6 +1,6 @@
 // Operator API: organizations and their members.
 import { GatewayError } from "../../http/errors.ts";
-import { UNIQUE_VIOLATION, sqlState } from "../../store/pg-error.ts";
+import { unlessDuplicate } from "../unique.ts";
 import { createOrg, deleteMember, deleteOrg, putMember, updateOrg, type Org } from "../../store/repos/orgs.ts";
 import { operator } from "../auth.ts";
 import { route } from "../route.ts";
@@ -22,12 +22,8 @@ export const createOrgRoute = route({
   answer: { status: 201, schema: orgView },
   errors: [400, 409],
   async handler({ c, body }) {
-    try {
-      return view(await createOrg(c.db, await body()));
-    } catch (err) {
-      if (sqlState(err) === UNIQUE_VIOLATION) throw new GatewayError(409, "conflict", "An organization with this id already exists.");
-      throw err;
-    }
+    const input = await body();
+    return view(await unlessDuplicate(() => createOrg(c.db, input), () => new GatewayError(409, "conflict", "An organization with this id already exists.")));
   },
 });
 

@@ -1,6 +1,6 @@
 // Operator API: users.
 import { GatewayError } from "../../http/errors.ts";
-import { UNIQUE_VIOLATION, sqlState } from "../../store/pg-error.ts";
+import { unlessDuplicate } from "../unique.ts";
 import { createUser, deleteUser, rotatePepper, type User } from "../../store/repos/users.ts";
 import { operator } from "../auth.ts";
 import { route } from "../route.ts";
@@ -29,12 +29,8 @@ export const createUserRoute = route({
   answer: { status: 201, schema: userView },
   errors: [400, 409],
   async handler({ c, body }) {
-    try {
-      return view(await createUser(c.db, await body()));
-    } catch (err) {
-      if (sqlState(err) === UNIQUE_VIOLATION) throw new GatewayError(409, "conflict", "A user with this id or email already exists.");
-      throw err;
-    }
+    const input = await body();
+    return view(await unlessDuplicate(() => createUser(c.db, input), () => new GatewayError(409, "conflict", "A user with this id or email already exists.")));
   },
 });
 

@@ -8,7 +8,7 @@ import { routeDefinitionSchema, type RouteDefinition } from "../../routing/route
 import { describeProblem, graphProblem } from "../../routing/route-graph.ts";
 import { routeModelId } from "../../routing/route-name.ts";
 import { operatorRoutes, ownedRoutes, type StoredRoute } from "../../routing/route-store.ts";
-import { sqlState, UNIQUE_VIOLATION } from "../../store/pg-error.ts";
+import { unlessDuplicate } from "../unique.ts";
 
 export const routeNotFound = (name: string) => () => new GatewayError(404, "named_route_not_found", `No route "${routeModelId(name)}".`);
 
@@ -63,12 +63,6 @@ export async function checkGraph(c: Container, owner: Owner | null, name: string
   if (problem !== null) throw new GatewayError(400, problem.code, describeProblem(problem), "targets");
 }
 
-/** One name per owner: the database decides, so two concurrent creates cannot both win. */
-export async function uniqueName<T>(name: string, write: () => Promise<T>): Promise<T> {
-  try {
-    return await write();
-  } catch (err) {
-    if (sqlState(err) !== UNIQUE_VIOLATION) throw err;
-    throw new GatewayError(409, "route_exists", `This owner already has a route named "${name}".`, "name");
-  }
-}
+/** One name per owner. */
+export const uniqueName = <T>(name: string, write: () => Promise<T>): Promise<T> =>
+  unlessDuplicate(write, () => new GatewayError(409, "route_exists", `This owner already has a route named "${name}".`, "name"));

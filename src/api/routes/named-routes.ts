@@ -7,12 +7,13 @@ import type { Container } from "../../container/container.ts";
 import type { SignedIn } from "../../domain/caller.ts";
 import { GatewayError } from "../../http/errors.ts";
 import { ROUTE_SLUG } from "../../routing/route-name.ts";
-import { changeRoute, findOperatorRoute, findOwnedRoute, operatorRoutes, ownedRoutes, removeRoute, saveRoute, type StoredRoute } from "../../routing/route-store.ts";
+import { findOperatorRoute, findOwnedRoute, operatorRoutes, ownedRoutes, type StoredRoute } from "../../routing/route-store.ts";
 import { signedInCaller } from "../auth.ts";
 import { route } from "../route.ts";
 import { empty } from "../schemas/common.ts";
 import { createRouteBody, patchRouteBody, routeList, routeView } from "../schemas/routes.ts";
-import { checkDefinition, checkGraph, patchedDefinition, readOnly, routeNotFound, uniqueName } from "./named-route-rules.ts";
+import { readOnly, routeNotFound } from "./named-route-rules.ts";
+import { createNamedRoute, deleteNamedRoute, patchNamedRoute } from "./named-route-writes.ts";
 import { oneRouteView, routeViews } from "./named-route-view.ts";
 
 const tag = "routes";
@@ -62,11 +63,7 @@ export const createRouteRoute = route({
     const { owner: ref, name, ...fields } = await readBody();
     const owner = requestedOwner(caller, ref);
     await authorize(c.identities.role, caller, owner, "write", () => new GatewayError(403, "not_org_member", `You are not a member of organization ${owner.id}.`, "owner"));
-    const definition = checkDefinition(fields);
-    await checkGraph(c, owner, name, definition);
-    const saved = await uniqueName(name, () => saveRoute(c.db, owner, name, definition));
-    c.events.emit("routesChanged", owner);
-    return oneRouteView(c, saved);
+    return createNamedRoute(c, owner, name, fields);
   },
 });
 
@@ -95,13 +92,7 @@ export const updateRouteRoute = route({
   answer: { status: 200, schema: routeView },
   errors: [400, 403, 404],
   async handler({ c, caller, params, body: readBody }) {
-    const found = await routeFor(c, caller, params.name ?? "", "write");
-    const definition = patchedDefinition(found.definition, await readBody());
-    await checkGraph(c, found.owner, found.name, definition);
-    const changed = await changeRoute(c.db, found.owner, found.name, definition);
-    if (changed === undefined) throw routeNotFound(found.name)();
-    c.events.emit("routesChanged", found.owner);
-    return oneRouteView(c, changed);
+    return patchNamedRoute(c, await routeFor(c, caller, params.name ?? "", "write"), await readBody());
   },
 });
 
@@ -115,9 +106,6 @@ export const deleteRouteRoute = route({
   answer: { status: 204, schema: empty },
   errors: [403, 404],
   async handler({ c, caller, params }) {
-    const found = await routeFor(c, caller, params.name ?? "", "write");
-    if (!(await removeRoute(c.db, found.owner, found.name))) throw routeNotFound(found.name)();
-    c.events.emit("routesChanged", found.owner);
-    return undefined;
+    return deleteNamedRoute(c, await routeFor(c, caller, params.name ?? "", "write"));
   },
 });

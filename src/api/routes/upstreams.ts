@@ -2,7 +2,7 @@
 import { authorize, ownersInScope, readingScope, requestedOwner } from "../../access/owners.ts";
 import { requireSecrets } from "../../credentials/require.ts";
 import { GatewayError } from "../../http/errors.ts";
-import { sqlState, UNIQUE_VIOLATION } from "../../store/pg-error.ts";
+import { unlessDuplicate } from "../unique.ts";
 import { deleteUpstream, listUpstreams } from "../../store/repos/upstreams.ts";
 import { checkBaseUrl } from "../../upstreams/checks.ts";
 import { isReservedProviderId } from "../../config/providers.ts";
@@ -14,15 +14,9 @@ import { createBody, patchBody, upstreamList, upstreamView as upstreamSchema } f
 import { upstreamFor, upstreamNotFound, upstreamView } from "./upstream-lookup.ts";
 import { createUpstream, updateUpstream } from "../../credentials/upstreams.ts";
 
-/** Unique provider_id per owner: the database decides, so two concurrent creates cannot both win. */
-async function uniqueProviderId<T>(providerId: string | undefined, write: () => Promise<T>): Promise<T> {
-  try {
-    return await write();
-  } catch (err) {
-    if (sqlState(err) !== UNIQUE_VIOLATION) throw err;
-    throw new GatewayError(409, "upstream_exists", `This owner already has an upstream with provider_id "${providerId ?? ""}".`, "provider_id");
-  }
-}
+/** Unique provider_id per owner. */
+const uniqueProviderId = <T>(providerId: string | undefined, write: () => Promise<T>): Promise<T> =>
+  unlessDuplicate(write, () => new GatewayError(409, "upstream_exists", `This owner already has an upstream with provider_id "${providerId ?? ""}".`, "provider_id"));
 
 const tag = "upstreams";
 

@@ -3,7 +3,6 @@
 import { and, eq, isNotNull, or } from "drizzle-orm";
 import type { Owner } from "../../domain/caller.ts";
 import type { Db } from "../db.ts";
-import { newId } from "../ids.ts";
 import { ownedBy, ownerValues, rowOwner } from "../owner.ts";
 import { byokKeys } from "../schema/index.ts";
 
